@@ -1,0 +1,455 @@
+"""Semantic checks of a merged pack document: what the schema alone cannot say.
+
+Each check adds :class:`Problem` values naming the rule broken, so a policy officer sees every
+problem of a pack in one pass. The checks run on the merged document, whose marks point to
+the file (the pack's own or an inherited one) that wrote each value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from jinja2 import TemplateSyntaxError, meta, nodes
+
+from ..calendar import Calendar, CalendarCoverageError
+from ..documents.contexts import CONTEXTS
+from ..sandbox import environment
+from .loader import Map, Mark, Seq
+from .problems import Problem
+from .source import display_path
+
+# Actions a workflow may name, with the argument that refers to another part of the pack.
+ACTIONS: dict[str, tuple[str, str] | None] = {
+    "issue_document": ("document", "documents"),
+    "start_clock": ("clock", "clocks"),
+    "pause_clock": ("clock", "clocks"),
+    "resume_clock": ("clock", "clocks"),
+    "stop_clock": ("clock", "clocks"),
+    "extend_clock": ("clocks", "clocks"),
+    "record_violation": ("violation", "violations"),
+    "open_workflow": ("workflow", "workflows"),
+    "notify": ("roles", "roles"),
+    "assign": ("role", "roles"),
+}
+START_EVENT = "start"  # the creation of a record, usable in clock bindings
+_UNIT_ORDER = {"immediate": 0, "same_day": 1, "working_hour": 2}
+
+
+@dataclass
+class Context:
+    document: Map
+    folders: tuple[Path, ...]  # the pack's folder, then the folders of what it extends
+    forms_dirs: tuple[Path, ...]
+    templates_dirs: tuple[Path, ...]
+    problems: list[Problem] = field(default_factory=list)
+    ids: dict[str, set[str]] = field(default_factory=dict)
+
+    def add(self, mark: Mark, rule: str, message: str) -> None:
+        self.problems.append(Problem(mark, rule, message))
+
+
+def check(ctx: Context) -> list[Problem]:
+    doc = ctx.document
+    ctx.ids = _collect_ids(doc)
+    for run in (_sources, _organisation, _items, _time_limits, _complaints, _accountability,
+                _appraisal, _workflows, _documents, _calendar):
+        run(ctx, doc)
+    return ctx.problems
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+def _records(doc: Map, *path: str) -> Iterator[Map]:
+    node: Any = doc
+    for key in path:
+        node = node.get(key) if isinstance(node, Map) else None
+    if isinstance(node, Seq):
+        yield from (e for e in node if isinstance(e, Map))
+
+
+def _section(doc: Map, key: str) -> Map:
+    value = doc.get(key)
+    return value if isinstance(value, Map) else Map(doc.mark)
+
+
+def _collect_ids(doc: Map) -> dict[str, set[str]]:
+    def ids(*path: str) -> set[str]:
+        return {r["id"] for r in _records(doc, *path) if isinstance(r.get("id"), str)}
+
+    return {
+        "sources": ids("sources"), "departments": ids("departments"), "windows": ids("windows"),
+        "roles": ids("roles"), "posts": ids("posts"), "items": ids("items"),
+        "pause_reasons": ids("time_limits", "pause_reasons"), "clocks": ids("clocks"),
+        "workflows": ids("workflows"), "documents": ids("documents"),
+        "tiers": ids("accountability", "tiers"), "effects": ids("accountability", "effects"),
+        "violations": ids("accountability", "violations"),
+    }
+
+
+def _values(record: Map, key: str) -> Iterator[tuple[str, Mark]]:
+    """The string(s) under ``key`` with their marks, whether one value or a list."""
+    value = record.get(key)
+    if isinstance(value, str):
+        yield value, record.value_marks[key]
+    elif isinstance(value, Seq):
+        for element, mark in zip(value, value.item_marks):
+            if isinstance(element, str):
+                yield element, mark
+
+
+def _ref(ctx: Context, record: Map, key: str, kind: str, what: str, extra: Iterable[str] = ()) -> None:
+    known = ctx.ids[kind] | set(extra)
+    for value, mark in _values(record, key):
+        if value not in known:
+            _dangling(ctx, mark, value, known, what)
+
+
+def _dangling(ctx: Context, mark: Mark, value: str, known: Iterable[str], what: str) -> None:
+    hint = difflib.get_close_matches(value, sorted(known), n=1, cutoff=0.6)
+    tail = f"; did you mean {hint[0]!r}?" if hint else (
+        f"; defined: {', '.join(sorted(known))}" if known else f"; no {what} is defined")
+    ctx.add(mark, "dangling-reference", f"{what} {value!r} is not defined{tail}")
+
+
+# --- checks --------------------------------------------------------------------------------
+
+def _sources(ctx: Context, doc: Map) -> None:
+    known = ctx.ids["sources"]
+
+    def walk(node: Any) -> None:
+        if isinstance(node, Map):
+            for key, value in node.items():
+                if key == "source" and isinstance(value, str):
+                    cited = value.split(" ", 1)[0]
+                    if cited not in known:
+                        hint = difflib.get_close_matches(cited, sorted(known), n=1, cutoff=0.5)
+                        tail = f"; did you mean {hint[0]!r}?" if hint else "; declare it under `sources`"
+                        ctx.add(node.value_marks[key], "source-unknown",
+                                f"source {value!r} cites {cited!r}, which is not a declared source{tail}")
+                else:
+                    walk(value)
+        elif isinstance(node, Seq):
+            for element in node:
+                walk(element)
+
+    for key, value in doc.items():
+        if key != "sources":
+            walk(value)
+
+
+def _organisation(ctx: Context, doc: Map) -> None:
+    for window in _records(doc, "windows"):
+        _ref(ctx, window, "departments", "departments", "department")
+    for post in _records(doc, "posts"):
+        _ref(ctx, post, "role", "roles", "role")
+        _ref(ctx, post, "window", "windows", "window")
+        _ref(ctx, post, "backup", "posts", "post")
+        if post.get("backup") == post.get("id"):
+            ctx.add(post.value_marks["backup"], "backup-self", f"post {post['id']!r} cannot be its own backup")
+
+
+def _items(ctx: Context, doc: Map) -> None:
+    forms = _form_ids(ctx)
+    for item in _records(doc, "items"):
+        _ref(ctx, item, "department", "departments", "department")
+        _ref(ctx, item, "window", "windows", "window")
+        _ref(ctx, item, "pausable_for", "pause_reasons", "pause reason")
+        _ref(ctx, item, "workflow", "workflows", "workflow")
+        for form_id, mark in _values(item, "form"):
+            if form_id not in forms:
+                _dangling(ctx, mark, form_id, forms, "form")
+        limits = item.get("limits")
+        if not isinstance(limits, Map):
+            continue
+        promised, statutory = limits.get("promised"), limits.get("statutory")
+        if isinstance(promised, Map) and isinstance(statutory, Map):
+            _limit_order(ctx, item, limits, promised, statutory)
+        if item.get("kind") == "immediate" and isinstance(promised, Map) and promised.get("unit") not in ("immediate", "same_day"):
+            ctx.add(limits.value_marks["promised"], "immediate-limit",
+                    f"item {item.get('id')!r} is an immediate item (即办件) but its promised limit is "
+                    f"{_words(promised)}; use unit immediate or same_day, or make it `kind: promised`")
+        _ref(ctx, limits, "lead_department", "departments", "department")
+        steps = limits.get("steps")
+        if isinstance(steps, Seq) and steps and isinstance(promised, Map):
+            for step in _records(limits, "steps"):
+                _ref(ctx, step, "department", "departments", "department")
+            _steps_sum(ctx, item, limits, steps, promised)
+
+
+def _words(duration: Map) -> str:
+    return f"{duration.get('value', '')} {duration.get('unit')}".strip()
+
+
+def _comparable(a: Map, b: Map) -> tuple[int, int] | None:
+    """Order two durations when that is possible without a calendar."""
+    ua, ub = a.get("unit"), b.get("unit")
+    if ua == ub:
+        return (a.get("value") or 0, b.get("value") or 0)
+    ra, rb = _UNIT_ORDER.get(ua, 3), _UNIT_ORDER.get(ub, 3)
+    if ra != rb and min(ra, rb) < 2:  # immediate < same day < any counted period
+        return (ra, rb)
+    return None
+
+
+def _limit_order(ctx: Context, item: Map, limits: Map, promised: Map, statutory: Map) -> None:
+    order = _comparable(promised, statutory)
+    mark = limits.value_marks["promised"]
+    if order is None:
+        ctx.add(mark, "limit-units", f"item {item.get('id')!r}: promised ({_words(promised)}) and "
+                f"statutory ({_words(statutory)}) limits use units that cannot be compared; use the same unit")
+    elif order[0] > order[1]:
+        ctx.add(mark, "promised-exceeds-statutory",
+                f"item {item.get('id')!r}: the promised limit ({_words(promised)}) is longer than the "
+                f"statutory limit ({_words(statutory)}); a promise may only shorten it (jiangyin 三(三)4)")
+
+
+def _steps_sum(ctx: Context, item: Map, limits: Map, steps: Seq, promised: Map) -> None:
+    units = {s.get("limit", {}).get("unit") for s in steps if isinstance(s, Map)}
+    if units != {promised.get("unit")}:
+        ctx.add(limits.value_marks["steps"], "limit-units",
+                f"item {item.get('id')!r}: every step limit must use the promised limit's unit ({promised.get('unit')})")
+        return
+    total = sum(s["limit"].get("value") or 0 for s in steps if isinstance(s, Map))
+    if total > (promised.get("value") or 0):
+        ctx.add(limits.value_marks["steps"], "steps-exceed-limit",
+                f"item {item.get('id')!r}: the steps add up to {total} {promised.get('unit')}, more than the "
+                f"promised limit of {promised.get('value')}")
+
+
+def _time_limits(ctx: Context, doc: Map) -> None:
+    limits = _section(doc, "time_limits")
+    extension = limits.get("extension")
+    if isinstance(extension, Map):
+        _ref(ctx, extension, "approver_roles", "roles", "role")
+        _ref(ctx, extension, "notice", "documents", "document")
+    pause = limits.get("pause")
+    if isinstance(pause, Map):
+        _ref(ctx, pause, "notice", "documents", "document")
+    for clock in _records(doc, "clocks"):
+        limit = clock.get("limit")
+        if isinstance(limit, Map) and isinstance(limit.get("cases"), Map) and not limit["cases"]:
+            ctx.add(clock.value_marks["limit"], "clock-cases", f"clock {clock.get('id')!r} lists no cases")
+
+
+def _complaints(ctx: Context, doc: Map) -> None:
+    complaints = _section(doc, "complaints")
+    for category in _records(complaints, "categories"):
+        _ref(ctx, category, "route_to", "roles", "role")
+    confidential = complaints.get("confidential")
+    if isinstance(confidential, Map):
+        _ref(ctx, confidential, "visible_to", "roles", "role")
+    _expression(ctx, complaints, "written_required_when")
+
+
+def _accountability(ctx: Context, doc: Map) -> None:
+    acc = _section(doc, "accountability")
+    for tier in _records(acc, "tiers"):
+        _ref(ctx, tier, "effects", "effects", "effect")
+        _deduct_range(ctx, tier)
+    for violation in _records(acc, "violations"):
+        _ref(ctx, violation, "tier", "tiers", "tier")
+        _ref(ctx, violation, "effects", "effects", "effect")
+        _deduct_range(ctx, violation)
+        detect = violation.get("detect")
+        if isinstance(detect, Map):
+            _ref(ctx, detect, "clock", "clocks", "clock")
+    for kind in ("aggravating", "mitigating"):
+        for circumstance in _records(acc, kind):
+            _expression(ctx, circumstance, "when")
+            adjust = circumstance.get("adjust")
+            if isinstance(adjust, Map):
+                _ref(ctx, adjust, "effects", "effects", "effect")
+
+
+def _deduct_range(ctx: Context, record: Map) -> None:
+    deduct = record.get("deduct")
+    if isinstance(deduct, Map) and isinstance(deduct.get("from"), (int, float)) and isinstance(deduct.get("to"), (int, float)):
+        if deduct["from"] > deduct["to"]:
+            ctx.add(record.value_marks["deduct"], "deduction-range",
+                    f"{record.get('id')!r}: deduction range runs from {deduct['from']} down to {deduct['to']}; "
+                    "write the smaller number under `from`")
+
+
+def _appraisal(ctx: Context, doc: Map) -> None:
+    appraisal = _section(doc, "appraisal")
+    dimensions = list(_records(appraisal, "dimensions"))
+    weights = [d.get("weight") for d in dimensions if isinstance(d.get("weight"), (int, float))]
+    if dimensions and abs(sum(weights) - 1) > 1e-6:
+        ctx.add(appraisal.value_marks["dimensions"], "weights-sum",
+                f"appraisal dimension weights add up to {sum(weights):g}, not 1")
+    for selection in _records(appraisal, "selections"):
+        _ref(ctx, selection, "disqualify", "effects", "effect")
+
+
+def _workflows(ctx: Context, doc: Map) -> None:
+    forms = _form_ids(ctx)
+    for workflow in _records(doc, "workflows"):
+        _workflow(ctx, workflow, forms)
+
+
+def _workflow(ctx: Context, wf: Map, forms: set[str]) -> None:
+    name = wf.get("id")
+    states = {s["id"]: s for s in _records(wf, "states") if isinstance(s.get("id"), str)}
+    transitions = list(_records(wf, "transitions"))
+    transition_ids = {t.get("id") for t in transitions}
+    initial = wf.get("initial")
+    if isinstance(initial, str) and initial not in states:
+        _dangling(ctx, wf.value_marks["initial"], initial, states, f"state (workflow {name!r})")
+    edges: dict[str, set[str]] = {s: set() for s in states}
+    for t in transitions:
+        _ref(ctx, t, "roles", "roles", "role")
+        for state, mark in _values(t, "from"):
+            if state == "*":
+                continue
+            if state not in states:
+                _dangling(ctx, mark, state, states, f"state (workflow {name!r})")
+        for state, mark in _values(t, "to"):
+            if state not in states:
+                _dangling(ctx, mark, state, states, f"state (workflow {name!r})")
+        sources = list(states) if t.get("from") == "*" else [s for s, _ in _values(t, "from") if s in states]
+        for s in sources:
+            if t.get("to") in states:
+                edges[s].add(t["to"])
+        for form_id, mark in _values(t, "form"):
+            if form_id not in forms:
+                _dangling(ctx, mark, form_id, forms, "form")
+        _expression(ctx, t, "guard")
+        _actions(ctx, t)
+    _reachability(ctx, wf, states, edges, initial)
+    for binding in _records(wf, "clocks"):
+        _ref(ctx, binding, "id", "clocks", "clock")
+        for key in ("start_on", "stop_on", "pause_on", "resume_on"):
+            for event, mark in _values(binding, key):
+                if event not in transition_ids and event != START_EVENT:
+                    _dangling(ctx, mark, event, transition_ids | {START_EVENT}, f"transition (workflow {name!r})")
+    bound = {b.get("id") for b in _records(wf, "clocks")}
+    for timer in _records(wf, "timers"):
+        for clock, mark in _values(timer, "clock"):
+            if clock not in bound:
+                _dangling(ctx, mark, clock, bound, f"clock bound in workflow {name!r}")
+        _actions(ctx, timer)
+
+
+def _reachability(ctx: Context, wf: Map, states: dict[str, Map], edges: dict[str, set[str]], initial: Any) -> None:
+    terminal = {s for s, rec in states.items() if rec.get("terminal") is True}
+    if states and not terminal:
+        ctx.add(wf.value_marks["states"], "no-terminal-state",
+                f"workflow {wf.get('id')!r} has no state with `terminal: true`, so no record could ever close")
+    if initial not in states:
+        return
+    seen, todo = {initial}, [initial]
+    while todo:
+        for nxt in edges[todo.pop()]:
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    for state_id, record in states.items():
+        if state_id not in seen:
+            ctx.add(record.mark, "unreachable-state",
+                    f"state {state_id!r} of workflow {wf.get('id')!r} cannot be reached from {initial!r}")
+        elif state_id not in terminal and not edges[state_id]:
+            ctx.add(record.mark, "dead-end-state",
+                    f"state {state_id!r} of workflow {wf.get('id')!r} is not terminal but has no transition out")
+
+
+def _actions(ctx: Context, owner: Map) -> None:
+    for action in _records(owner, "actions"):
+        name = action.get("do")
+        if not isinstance(name, str):
+            continue
+        if name not in ACTIONS:
+            _dangling(ctx, action.value_marks["do"], name, ACTIONS, "action")
+            continue
+        arg = ACTIONS[name]
+        args = action.get("with")
+        if arg is None:
+            continue
+        key, kind = arg
+        if not isinstance(args, Map) or key not in args:
+            ctx.add(action.mark, "action-argument", f"action {name!r} needs `with: {{{key}: ...}}`")
+            continue
+        _ref(ctx, args, key, kind, kind.rstrip("s") if kind != "clocks" else "clock")
+
+
+def _expression(ctx: Context, record: Map, key: str) -> None:
+    text = record.get(key)
+    if not isinstance(text, str):
+        return
+    try:
+        environment().compile_expression(text)
+    except TemplateSyntaxError as exc:
+        ctx.add(record.value_marks[key], "expression", f"{key} `{text}` is not a valid expression: {exc.message}")
+
+
+def _documents(ctx: Context, doc: Map) -> None:
+    for document in _records(doc, "documents"):
+        name, context = document.get("template"), document.get("context")
+        if not isinstance(name, str) or not isinstance(context, str):
+            continue
+        path = find_file(ctx.templates_dirs, name)
+        mark = document.value_marks["template"]
+        if path is None:
+            ctx.add(mark, "template-missing", f"template {name!r} is not in any of: "
+                    + ", ".join(display_path(d) for d in ctx.templates_dirs))
+            continue
+        _template(ctx, mark, path, name, context)
+
+
+def _template(ctx: Context, mark: Mark, path: Path, name: str, context: str) -> None:
+    allowed = CONTEXTS.get(context, frozenset())
+    env = environment()
+    source = path.read_text("utf-8")
+    try:
+        parsed = env.parse(source, name, str(path))
+    except TemplateSyntaxError as exc:
+        ctx.add(Mark(display_path(path), exc.lineno or 1, 1), "template-syntax", exc.message or "syntax error")
+        return
+    unknown = meta.find_undeclared_variables(parsed) - allowed - set(env.globals)
+    reported: set[str] = set()
+    for node in parsed.find_all(nodes.Name):
+        if node.name in unknown and node.name not in reported:
+            reported.add(node.name)
+            ctx.add(Mark(display_path(path), node.lineno, 1), "template-variable",
+                    f"template {name!r} uses {node.name!r}, which a {context!r} document does not provide; "
+                    f"available: {', '.join(sorted(allowed))}")
+    for ref in meta.find_referenced_templates(parsed):
+        if ref and find_file(ctx.templates_dirs, ref) is None:
+            ctx.add(mark, "template-missing", f"template {name!r} includes {ref!r}, which does not exist")
+
+
+def _calendar(ctx: Context, doc: Map) -> None:
+    from .compile import calendar_config  # the compiler owns YAML → CalendarConfig
+
+    effective = doc.get("effective_from")
+    if not isinstance(effective, str):
+        return
+    try:
+        day = dt.date.fromisoformat(effective)
+    except ValueError:
+        ctx.add(doc.value_marks["effective_from"], "wrong-format", f"effective_from {effective!r} is not a date")
+        return
+    try:
+        calendar = Calendar.build(calendar_config(doc))
+        calendar.is_workday(day)
+    except CalendarCoverageError as exc:
+        ctx.add(doc.value_marks["effective_from"], "calendar-coverage", str(exc))
+    except ValueError as exc:
+        ctx.add(_section(doc, "calendar").mark, "calendar", str(exc))
+
+
+# --- files ---------------------------------------------------------------------------------
+
+def find_file(folders: Iterable[Path], name: str) -> Path | None:
+    for folder in folders:
+        candidate = folder / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _form_ids(ctx: Context) -> set[str]:
+    return {p.stem for d in ctx.forms_dirs if d.is_dir() for p in d.glob("*.yaml")}
