@@ -39,6 +39,9 @@ START_EVENT = "start"  # the creation of a record, usable in clock bindings
 _UNIT_ORDER = {"immediate": 0, "same_day": 1, "working_hour": 2}
 
 
+TemplateAnalysis = tuple[tuple[tuple[str, int], ...], tuple[str, ...]] | TemplateSyntaxError
+
+
 @dataclass
 class Context:
     document: Map
@@ -47,6 +50,10 @@ class Context:
     templates_dirs: tuple[Path, ...]
     problems: list[Problem] = field(default_factory=list)
     ids: dict[str, set[str]] = field(default_factory=dict)
+    # Shared by every pack one Compiler checks: packs extending `_base` name the same templates.
+    template_cache: dict[Path, TemplateAnalysis] = field(default_factory=dict)
+    expression_cache: dict[str, str | None] = field(default_factory=dict)
+    forms: set[str] | None = None
 
     def add(self, mark: Mark, rule: str, message: str) -> None:
         self.problems.append(Problem(mark, rule, message))
@@ -55,7 +62,7 @@ class Context:
 def check(ctx: Context) -> list[Problem]:
     doc = ctx.document
     ctx.ids = _collect_ids(doc)
-    for run in (_sources, _organisation, _items, _time_limits, _complaints, _accountability,
+    for run in (_dates, _sources, _organisation, _items, _time_limits, _complaints, _accountability,
                 _appraisal, _workflows, _documents, _calendar):
         run(ctx, doc)
     return ctx.problems
@@ -139,6 +146,29 @@ def _sources(ctx: Context, doc: Map) -> None:
     for key, value in doc.items():
         if key != "sources":
             walk(value)
+
+
+def _dates(ctx: Context, doc: Map) -> None:
+    """The schema checks a date's shape; the calendar decides whether the day exists."""
+    def day(record: Map, key: str) -> None:
+        for value, mark in _values(record, key):
+            try:
+                dt.date.fromisoformat(value)
+            except ValueError:
+                ctx.add(mark, "wrong-date", f"{value!r} is not a day of the calendar")
+
+    day(doc, "effective_from")
+    for source in _records(doc, "sources"):
+        day(source, "date")
+    calendar = _section(doc, "calendar")
+    for year in _records(calendar, "years"):
+        day(year, "workdays")
+        for holiday in _records(year, "holidays"):
+            day(holiday, "date")
+            day(holiday, "to")
+    for override in _records(calendar, "overrides"):
+        day(override, "date")
+        day(override, "to")
 
 
 def _organisation(ctx: Context, doc: Map) -> None:
@@ -257,6 +287,7 @@ def _accountability(ctx: Context, doc: Map) -> None:
         detect = violation.get("detect")
         if isinstance(detect, Map):
             _ref(ctx, detect, "clock", "clocks", "clock")
+            _ref(ctx, detect, "document", "documents", "document")
     for kind in ("aggravating", "mitigating"):
         for circumstance in _records(acc, kind):
             _expression(ctx, circumstance, "when")
@@ -379,10 +410,19 @@ def _expression(ctx: Context, record: Map, key: str) -> None:
     text = record.get(key)
     if not isinstance(text, str):
         return
+    if text not in ctx.expression_cache:
+        ctx.expression_cache[text] = _expression_error(text)
+    error = ctx.expression_cache[text]
+    if error:
+        ctx.add(record.value_marks[key], "expression", f"{key} `{text}` is not a valid expression: {error}")
+
+
+def _expression_error(text: str) -> str | None:
     try:
         environment().compile_expression(text)
     except TemplateSyntaxError as exc:
-        ctx.add(record.value_marks[key], "expression", f"{key} `{text}` is not a valid expression: {exc.message}")
+        return exc.message or "syntax error"
+    return None
 
 
 def _documents(ctx: Context, doc: Map) -> None:
@@ -401,24 +441,47 @@ def _documents(ctx: Context, doc: Map) -> None:
 
 def _template(ctx: Context, mark: Mark, path: Path, name: str, context: str) -> None:
     allowed = CONTEXTS.get(context, frozenset())
-    env = environment()
-    source = path.read_text("utf-8")
-    try:
-        parsed = env.parse(source, name, str(path))
-    except TemplateSyntaxError as exc:
-        ctx.add(Mark(display_path(path), exc.lineno or 1, 1), "template-syntax", exc.message or "syntax error")
+    if path not in ctx.template_cache:
+        ctx.template_cache[path] = _analyse_template(path)
+    analysis = ctx.template_cache[path]
+    if isinstance(analysis, TemplateSyntaxError):
+        ctx.add(Mark(display_path(path), analysis.lineno or 1, 1), "template-syntax", analysis.message or "syntax error")
         return
-    unknown = meta.find_undeclared_variables(parsed) - allowed - set(env.globals)
-    reported: set[str] = set()
-    for node in parsed.find_all(nodes.Name):
-        if node.name in unknown and node.name not in reported:
-            reported.add(node.name)
-            ctx.add(Mark(display_path(path), node.lineno, 1), "template-variable",
-                    f"template {name!r} uses {node.name!r}, which a {context!r} document does not provide; "
+    names, includes = analysis
+    for variable, line in names:
+        if variable not in allowed:
+            ctx.add(Mark(display_path(path), line, 1), "template-variable",
+                    f"template {name!r} uses {variable!r}, which a {context!r} document does not provide; "
                     f"available: {', '.join(sorted(allowed))}")
-    for ref in meta.find_referenced_templates(parsed):
-        if ref and find_file(ctx.templates_dirs, ref) is None:
+    for ref in includes:
+        if find_file(ctx.templates_dirs, ref) is None:
             ctx.add(mark, "template-missing", f"template {name!r} includes {ref!r}, which does not exist")
+
+
+def _analyse_template(path: Path) -> TemplateAnalysis:
+    """Free variables (with the line of first use) and included templates of one file."""
+    env = environment()
+    try:
+        parsed = env.parse(path.read_text("utf-8"), path.name, str(path))
+    except TemplateSyntaxError as exc:
+        return exc
+    # One walk of the tree instead of meta.find_undeclared_variables (which runs the code
+    # generator's frame analysis, the slowest part of a cold check): a name is free unless the
+    # template binds it (for targets, set, macro parameters) or Jinja2 provides it.
+    loads: dict[str, int] = {}
+    bound = {"loop", "caller", "varargs", "kwargs", *env.globals}
+    for node in parsed.find_all(nodes.Name):
+        if node.ctx == "load":
+            loads.setdefault(node.name, node.lineno)
+        else:
+            bound.add(node.name)
+    for imp in parsed.find_all(nodes.Import):
+        bound.add(imp.target)
+    for imp in parsed.find_all(nodes.FromImport):
+        bound.update(n if isinstance(n, str) else n[1] for n in imp.names)
+    first = {name: line for name, line in loads.items() if name not in bound}
+    includes = tuple(ref for ref in meta.find_referenced_templates(parsed) if ref)
+    return tuple(sorted(first.items())), includes
 
 
 def _calendar(ctx: Context, doc: Map) -> None:
@@ -429,8 +492,7 @@ def _calendar(ctx: Context, doc: Map) -> None:
         return
     try:
         day = dt.date.fromisoformat(effective)
-    except ValueError:
-        ctx.add(doc.value_marks["effective_from"], "wrong-format", f"effective_from {effective!r} is not a date")
+    except ValueError:  # reported by _dates
         return
     try:
         calendar = Calendar.build(calendar_config(doc))
@@ -452,4 +514,6 @@ def find_file(folders: Iterable[Path], name: str) -> Path | None:
 
 
 def _form_ids(ctx: Context) -> set[str]:
-    return {p.stem for d in ctx.forms_dirs if d.is_dir() for p in d.glob("*.yaml")}
+    if ctx.forms is None:
+        ctx.forms = {p.stem for d in ctx.forms_dirs if d.is_dir() for p in d.glob("*.yaml")}
+    return ctx.forms

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +41,9 @@ class Compiler:
         self.forms = forms or paths.forms_dir()
         self.templates = templates or paths.templates_dir()
         self._sources: dict[Path, tuple[PackSource, list[Problem]]] = {}
+        self._merged_cache: dict[Path, _Merged] = {}
+        self._templates: dict[Path, check.TemplateAnalysis] = {}
+        self._expressions: dict[str, str | None] = {}
 
     def compile(self, folder: Path | str) -> Pack:
         """The compiled pack in ``folder``; raises :class:`PackError` listing every problem."""
@@ -62,6 +64,7 @@ class Compiler:
             merged.document, folders,
             forms_dirs=(*(f / "forms" for f in folders), self.forms),
             templates_dirs=(*(f / "templates" for f in folders), self.templates),
+            template_cache=self._templates, expression_cache=self._expressions,
         )
         if not problems:  # semantic checks assume the shapes the schema guarantees
             problems += check.check(ctx)
@@ -79,6 +82,11 @@ class Compiler:
         return self._sources[folder]
 
     def _merged(self, folder: Path, chain: tuple[str, ...]) -> _Merged:
+        if folder not in self._merged_cache:  # `_base` is merged once, not once per child
+            self._merged_cache[folder] = self._merge(folder, chain)
+        return self._merged_cache[folder]
+
+    def _merge(self, folder: Path, chain: tuple[str, ...]) -> _Merged:
         source, own_problems = self._read(folder)
         problems = list(own_problems)
         parent_id = source.document.get("extends")
@@ -130,7 +138,7 @@ class Compiler:
         fields.update({k: own[k] for k in REQUIRED_METADATA})
         pack = build(Pack, {
             **fields,
-            "content_hash": content_hash(doc, ctx),
+            "content_hash": content_hash(merged, ctx),
             "lineage": [s.id for s in merged.lineage],
         })
         return _replace_calendar(pack, calendar_config(doc))
@@ -170,11 +178,21 @@ def _span(entry: dict[str, Any]) -> tuple[dt.date, ...]:
     return tuple(dt.date.fromordinal(o) for o in range(first.toordinal(), last.toordinal() + 1))
 
 
-def content_hash(doc: Map, ctx: check.Context) -> str:
-    """Hash of everything that decides the pack's behaviour: the merged rules and templates."""
-    digest = hashlib.sha256(json.dumps(doc, sort_keys=True, ensure_ascii=False).encode())
-    for document in check._records(doc, "documents"):
+def content_hash(merged: _Merged, ctx: check.Context) -> str:
+    """Hash of everything that decides the pack's behaviour: its files, those of what it
+    extends, and the templates and forms they name. A case pins this hash."""
+    digest = hashlib.sha256()
+    for source in merged.lineage:
+        digest.update(source.id.encode() + b"\0" + source.digest.encode())
+    for document in check._records(merged.document, "documents"):
         path = check.find_file(ctx.templates_dirs, document["template"])
         if path is not None:
             digest.update(document["template"].encode() + b"\0" + path.read_bytes())
+    forms = {i.get("form", "intake") for i in check._records(merged.document, "items")}
+    for workflow in check._records(merged.document, "workflows"):
+        forms |= {t["form"] for t in check._records(workflow, "transitions") if "form" in t}
+    for form in sorted(forms):
+        path = check.find_file(ctx.forms_dirs, f"{form}.yaml")
+        if path is not None:
+            digest.update(form.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()

@@ -18,21 +18,42 @@ Mappings and sequences come back as :class:`Map` and :class:`Seq`, which behave 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 
 import yaml
 
-try:  # the C composer is several times faster; fall back when libyaml is missing
-    from yaml import CSafeLoader as _Loader
+try:  # the C parser is several times faster; fall back when libyaml is missing
+    from yaml.cyaml import CParser as _Parser
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml.composer import Composer
+    from yaml.parser import Parser
+    from yaml.reader import Reader
+    from yaml.scanner import Scanner
+
+    class _Parser(Reader, Scanner, Parser, Composer):  # type: ignore[no-redef]
+        def __init__(self, stream: str) -> None:
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            Parser.__init__(self)
+            Composer.__init__(self)
 
 
-@dataclass(frozen=True, slots=True)
-class Mark:
-    """A position in a pack file; line and column are 1-based, as editors show them."""
+class _Loader(_Parser, yaml.resolver.BaseResolver):
+    """Composes nodes without YAML 1.1 implicit typing: `scalar` decides types itself, so the
+    resolver's regex matching on every scalar would be wasted work."""
+
+    def __init__(self, stream: str) -> None:
+        _Parser.__init__(self, stream)
+        yaml.resolver.BaseResolver.__init__(self)
+
+
+class Mark(NamedTuple):
+    """A position in a pack file; line and column are 1-based, as editors show them.
+
+    A named tuple rather than a frozen dataclass: a pack has tens of thousands of marks and
+    tuples are several times cheaper to create.
+    """
 
     file: str
     line: int
@@ -117,7 +138,7 @@ class _Builder:
     def mapping(self, node: yaml.MappingNode) -> Map:
         result = Map(self.mark(node))
         for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
+            if key_node.tag == "tag:yaml.org,2002:merge" or (key_node.value == "<<" and not key_node.style):
                 raise LoadError(
                     self.mark(key_node), "yaml-merge-key",
                     "merge keys (<<) are not supported; use `extends` between packs instead",
@@ -184,9 +205,12 @@ def load_text(text: str, file: str) -> Any:
 
 def load_file(path: Path, display: str | None = None) -> Any:
     """Load a file, naming it ``display`` (default: the path as given) in marks."""
-    name = display or str(path)
+    return load_bytes(path.read_bytes(), display or str(path))
+
+
+def load_bytes(data: bytes, name: str) -> Any:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise LoadError(Mark(name, 1, 1), "file-encoding", f"not UTF-8 text ({exc.reason})") from None
     return load_text(text, name)

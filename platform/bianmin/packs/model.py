@@ -12,7 +12,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from ..calendar import CalendarConfig
 
@@ -422,6 +422,7 @@ class Detect:
     clock: str = ""
     on: str = ""
     rule: str = ""
+    document: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -574,6 +575,7 @@ class Centre:
 class Inquiry:
     source: str
     register_fields: tuple[str, ...] = ()
+    receipt_fields: tuple[str, ...] = ()
     receipt_when_not_on_spot: bool = False
     applicant_signs: bool = False
     referral: str = ""
@@ -673,39 +675,60 @@ def _by_id(records: tuple[Any, ...], record_id: str, kind: str) -> Any:
 
 # --- building values from a checked document ----------------------------------------------
 
-@lru_cache(maxsize=None)
-def _fields(cls: type) -> tuple[tuple[str, str, Any], ...]:
-    hints = typing.get_type_hints(cls)
-    return tuple((f.name, f.metadata.get("key", f.name), hints[f.name]) for f in dataclasses.fields(cls))
-
-
 def build(cls: type, raw: Any) -> Any:
     """Turn checked YAML data into ``cls``; the schema has already vouched for the shapes."""
-    return _convert(cls, raw)
+    return _converter(cls)(raw)
 
 
-def _convert(tp: Any, raw: Any) -> Any:
+Converter = Callable[[Any], Any]
+
+
+@lru_cache(maxsize=None)
+def _converter(tp: Any) -> Converter:
+    """A function converting raw data to ``tp``, worked out once per type from its hints."""
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
-        if raw is None:
-            return None
-        inner = next(a for a in typing.get_args(tp) if a is not type(None))
-        return _convert(inner, raw)
+        inner = _converter(next(a for a in typing.get_args(tp) if a is not type(None)))
+        return lambda raw: None if raw is None else inner(raw)
     if tp is LimitRef:
-        return _limit_ref(raw)
+        return _limit_ref
     if tp is Detect:
-        return Detect(manual=True) if raw == "manual" else _dataclass(Detect, raw)
+        plain = _dataclass_converter(Detect)
+        return lambda raw: Detect(manual=True) if raw == "manual" else plain(raw)
     if origin is tuple:
-        if isinstance(raw, dict):  # free-form arguments, e.g. an action's `with`
-            return _freeze(raw)
-        return tuple(_convert(typing.get_args(tp)[0], e) for e in raw)
+        element = _converter(typing.get_args(tp)[0])
+        # A mapping where a tuple is expected holds free-form arguments (an action's `with`).
+        return lambda raw: _freeze(raw) if isinstance(raw, dict) else tuple(map(element, raw))
     if dataclasses.is_dataclass(tp):
-        return _dataclass(tp, raw)
+        return _dataclass_converter(tp)
     if tp is dt.date:
-        return dt.date.fromisoformat(raw)
+        return dt.date.fromisoformat
     if tp is float:
-        return float(raw)
+        return float
+    return _identity
+
+
+def _identity(raw: Any) -> Any:
     return raw
+
+
+def _dataclass_converter(cls: type) -> Converter:
+    hints = typing.get_type_hints(cls)
+    fields = [(f.name, f.metadata.get("key", f.name), hints[f.name]) for f in dataclasses.fields(cls)]
+    resolved: list[tuple[str, str, Converter]] = []
+
+    def convert(raw: dict[str, Any]) -> Any:
+        if not resolved:  # resolve lazily: dataclasses may refer to each other
+            resolved.extend((name, key, _converter(tp)) for name, key, tp in fields)
+        kwargs = {}
+        for name, key, conv in resolved:
+            value = raw.get(key)
+            if value is not None:
+                # `from: "*"` (any state) is the one place a single value stands for a list
+                kwargs[name] = ("*",) if value == "*" and cls is Transition else conv(value)
+        return cls(**kwargs)
+
+    return convert
 
 
 def _freeze(raw: Any) -> Any:
@@ -716,22 +739,10 @@ def _freeze(raw: Any) -> Any:
     return raw
 
 
-def _dataclass(cls: type, raw: dict[str, Any]) -> Any:
-    kwargs = {}
-    for name, key, tp in _fields(cls):
-        if key in raw and raw[key] is not None:
-            value = raw[key]
-            if cls is Transition and key == "from" and value == "*":
-                kwargs[name] = ("*",)
-                continue
-            kwargs[name] = _convert(tp, value)
-    return cls(**kwargs)
-
-
 def _limit_ref(raw: dict[str, Any]) -> LimitRef:
     if "from" in raw:
         return LimitRef(from_=raw["from"])
     if "by" in raw:
-        cases = tuple((k, _dataclass(Duration, v)) for k, v in raw["cases"].items())
-        return LimitRef(by=raw["by"], cases=cases)
-    return LimitRef(duration=_dataclass(Duration, raw))
+        duration = _converter(Duration)
+        return LimitRef(by=raw["by"], cases=tuple((k, duration(v)) for k, v in raw["cases"].items()))
+    return LimitRef(duration=_converter(Duration)(raw))

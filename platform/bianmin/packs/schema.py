@@ -13,6 +13,7 @@ from importlib import resources
 from typing import Any, Iterable
 
 import jsonschema
+import jsonschema_rs
 
 from .loader import Map, Mark, Seq
 from .problems import Problem
@@ -29,7 +30,16 @@ def _validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(pack_schema())
 
 
+@lru_cache(maxsize=1)
+def _fast_validator() -> Any:
+    return jsonschema_rs.validator_for(pack_schema())
+
+
 def validate(document: Map) -> list[Problem]:
+    # The compiled validator answers "valid?" tens of times faster; only an invalid document
+    # pays for the pure-Python walk that yields every error with its path.
+    if _fast_validator().is_valid(document):
+        return []
     problems: list[Problem] = []
     for error in _validator().iter_errors(document):
         problems.extend(_explain(error, document))

@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .loader import LoadError, Map, Mark, load_file
+import hashlib
+
+from .loader import LoadError, Map, Mark, load_bytes
 from .problems import Problem
 
 
@@ -22,6 +24,7 @@ class PackSource:
     folder: Path
     document: Map
     files: tuple[Path, ...]
+    digest: str  # of the files' names and bytes: what the pack's rules are made of
 
     @property
     def id(self) -> str:
@@ -40,6 +43,7 @@ def read_pack(folder: Path) -> tuple[PackSource, list[Problem]]:
     files = tuple(sorted(p for p in folder.glob("*.yaml") if p.is_file()))
     document = Map(Mark(display_path(folder / "pack.yaml"), 1, 1))
     problems: list[Problem] = []
+    digest = hashlib.sha256()
     if not (folder / "pack.yaml").is_file():
         problems.append(Problem(
             Mark(display_path(folder), 1, 1), "pack-missing",
@@ -47,7 +51,9 @@ def read_pack(folder: Path) -> tuple[PackSource, list[Problem]]:
         ))
     for path in files:
         try:
-            loaded = load_file(path, display_path(path))
+            data = path.read_bytes()
+            digest.update(path.name.encode() + b"\0" + hashlib.sha256(data).digest())
+            loaded = load_bytes(data, display_path(path))
         except LoadError as exc:
             problems.append(Problem(exc.mark, exc.rule, exc.message))
             continue
@@ -70,4 +76,4 @@ def read_pack(folder: Path) -> tuple[PackSource, list[Problem]]:
             document[key] = value
             document.key_marks[key] = loaded.key_marks[key]
             document.value_marks[key] = loaded.value_marks[key]
-    return PackSource(folder, document, files), problems
+    return PackSource(folder, document, files, digest.hexdigest()), problems

@@ -1,0 +1,397 @@
+"""Checking a submission against its form: every error at once, in plain Chinese.
+
+`validate` runs in three steps:
+
+1. `clean`: drop empty answers ("", blanks, None, [], blank group rows) and the fields whose
+   `when` is false (a hidden field is neither required nor checked, and is not kept);
+2. the form's Draft 2020-12 schema (`jsonschema.to_json_schema`; the validator is built once per
+   form, item materials and option lists, and cached on the form);
+3. what JSON Schema cannot say: `required` under `when`, `required_when`, resident ID and
+   credit code checksums, real calendar dates and date bounds such as `max: today`.
+
+Conditions are sandboxed Jinja2 expressions over `data` (the cleaned submission), `item` and, in a
+group, `row` (the group's row). A condition that cannot be computed (a comparison with a missing
+answer) counts as false.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from jinja2 import Undefined
+from jinja2.exceptions import TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+from jsonschema import Draft202012Validator, ValidationError
+
+from .choices import Choices, get, item_materials, options_for
+from .jsonschema import MATERIAL_ROW_LABELS, PHONE_PATTERN, to_json_schema
+from .model import Field, Form
+
+# -- the three checksummed or shaped identifiers ------------------------------------------------
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+# GB/T 2260 province codes, plus 81-83 (Hong Kong, Macao and Taiwan residents' residence
+# permits) and 9x (foreigners' permanent residence ID cards, 2023 edition).
+_PROVINCES = frozenset(
+    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 "
+    "61 62 63 64 65 71 81 82 83".split()
+)
+_CC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100: no I, O, Z, S, V
+_CC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_PHONE = re.compile(PHONE_PATTERN[1:-1])
+
+
+def id_number_check_char(first17: str) -> str:
+    """The GB 11643 check character of the first 17 digits of a resident ID number."""
+    total = sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS))
+    return _ID_CHECK[total % 11]
+
+
+def check_id_number(s: str, today: date | None = None) -> str | None:
+    """None for a valid 18-digit resident ID number (GB 11643), else what is wrong, in Chinese."""
+    if not isinstance(s, str) or len(s) != 18:
+        return "应为18位身份证号码"
+    if not s[:17].isascii() or not s[:17].isdigit():
+        return "前17位应为数字"
+    if s[17] not in "0123456789X":
+        return "最后一位应为数字或大写字母X"
+    if s[:2] not in _PROVINCES and s[0] != "9":
+        return "前两位地址码不正确"
+    try:
+        born = date(int(s[6:10]), int(s[10:12]), int(s[12:14]))
+    except ValueError:
+        return "出生日期(第7至14位)不是有效日期"
+    if born.year < 1900 or born > (today or date.today()):
+        return "出生日期(第7至14位)不在合理范围内"
+    if id_number_check_char(s[:17]) != s[17]:
+        return "校验位不正确"
+    return None
+
+
+def credit_code_check_char(first17: str) -> str:
+    """The GB 32100 check character of the first 17 characters of a credit code."""
+    total = sum(_CC_CHARS.index(c) * w for c, w in zip(first17, _CC_WEIGHTS))
+    return _CC_CHARS[(31 - total % 31) % 31]
+
+
+def check_credit_code(s: str) -> str | None:
+    """None for a valid unified social credit code (GB 32100-2015), else what is wrong."""
+    if not isinstance(s, str) or len(s) != 18:
+        return "应为18位统一社会信用代码"
+    bad = [c for c in s if c not in _CC_CHARS]
+    if bad:
+        return "只能包含数字和大写字母(不含 I、O、Z、S、V)"
+    if not s[2:8].isdigit():
+        return "第3至8位行政区划码应为数字"
+    if credit_code_check_char(s[:17]) != s[17]:
+        return "校验位不正确"
+    return None
+
+
+def check_phone(s: str) -> str | None:
+    """None for an 11-digit mainland mobile or a landline with its area code (and extension)."""
+    if not isinstance(s, str) or not _PHONE.fullmatch(s):
+        return "应为11位手机号码或带区号的固定电话(如 0510-86860211)"
+    return None
+
+
+# -- conditions --------------------------------------------------------------------------------
+
+# Lenient undefined: a question not answered yet is simply false in a condition.
+_ENV = SandboxedEnvironment(undefined=Undefined)
+
+
+@functools.lru_cache(maxsize=4096)
+def compile_condition(expression: str) -> Callable[..., Any]:
+    """Compile a `when`/`required_when` expression; raises TemplateSyntaxError."""
+    return _ENV.compile_expression(expression)
+
+
+def condition_env() -> SandboxedEnvironment:
+    return _ENV
+
+
+def holds(expression: str, data: Mapping[str, Any], item: Any = None, row: Any = None) -> bool:
+    try:
+        return bool(compile_condition(expression)(data=data, item=item, row=row))
+    except (TemplateError, TypeError, ValueError, ArithmeticError, LookupError, AttributeError):
+        return False
+
+
+# -- validation ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One problem of a submission: where (JSON path), which field (label), what (message)."""
+
+    path: str  # e.g. $.agent_phone, $.materials_received[0].count
+    label: str  # Chinese breadcrumb: 所收材料 第1项 数量
+    message: str  # plain Chinese: 校验位不正确
+    kind: str  # required, type, enum, pattern, checksum, minimum, ... (for tests and UIs)
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.message}"
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip()) or (
+        isinstance(value, (list, tuple, dict)) and not value)
+
+
+def clean(form: Form, data: Mapping[str, Any], item: Any = None) -> dict[str, Any]:
+    """The submission without empty answers and without the fields hidden by their `when`."""
+    answered = {k: v for k, v in data.items() if not _empty(v)}
+    out: dict[str, Any] = {}
+    for key, value in answered.items():
+        f = form.field(key)
+        if f is None:
+            out[key] = value  # not a field: the schema reports it
+        elif f.when and not holds(f.when, answered, item):
+            continue
+        elif f.type == "group" and isinstance(value, list):
+            rows = [_clean_row(f, row, answered, item) for row in value]
+            rows = [r for r in rows if not _empty(r)]
+            if rows:
+                out[key] = rows
+        else:
+            out[key] = value
+    return out
+
+
+def _clean_row(group: Field, row: Any, data: Mapping[str, Any], item: Any) -> Any:
+    if not isinstance(row, Mapping):
+        return row
+    answered = {k: v for k, v in row.items() if not _empty(v)}
+    return {k: v for k, v in answered.items()
+            if (f := group.subfield(k)) is None or not f.when or holds(f.when, data, item, answered)}
+
+
+def validate(form: Form, data: Any, item: Any = None, *, choices: Choices | None = None,
+             today: date | None = None) -> list[FieldError]:
+    """Every error of a submission, in the order of the form's fields; [] when it is valid."""
+    if not isinstance(data, Mapping):
+        return [FieldError("$", form.title, "提交的数据格式不正确", "type")]
+    cleaned = clean(form, data, item)
+    ctx = _Context(form, item, choices, today or date.today())
+    errors = [ctx.from_schema(e) for e in _validator(form, item, choices).iter_errors(cleaned)]
+    errors = [e for group in errors for e in group]
+    seen = {e.path for e in errors}
+    errors += [e for e in ctx.python_checks(cleaned) if not any(_under(e.path, p) for p in seen)]
+    order = {f.id: i for i, f in enumerate(form.fields)}
+    return sorted(errors, key=lambda e: (order.get(_top(e.path), len(order)), e.path))
+
+
+def _under(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith(prefix + ".") or path.startswith(prefix + "[")
+
+
+def _top(path: str) -> str:
+    return re.split(r"[.\[]", path[2:], maxsplit=1)[0] if path.startswith("$.") else ""
+
+
+def _validator(form: Form, item: Any, choices: Choices | None) -> Draft202012Validator:
+    key = (_item_key(form, item), _choices_key(form, choices))
+    validator = form._cache.get(key)
+    if validator is None:
+        validator = Draft202012Validator(to_json_schema(form, item, choices=choices))
+        form._cache[key] = validator
+    return validator
+
+
+def _item_key(form: Form, item: Any) -> Any:
+    uses = any(f.type == "materials" or f.options_from == "item_materials" for _, f in form.walk())
+    if not uses or item is None:
+        return None
+    return tuple(tuple(str(get(m, k)) for k in ("id", "name", "form", "copies", "core"))
+                 for m in item_materials(item))
+
+
+def _choices_key(form: Form, choices: Choices | None) -> Any:
+    names = sorted({f.options_from for _, f in form.walk()
+                    if f.options_from and f.options_from != "item_materials"})
+    return tuple((n, tuple((choices or {}).get(n, ()))) for n in names)
+
+
+def _json_path(steps: Iterable[str | int]) -> str:
+    out = "$"
+    for s in steps:
+        out += f"[{s}]" if isinstance(s, int) else f".{s}"
+    return out
+
+
+_TYPE_WORDS = {"string": "应为文字", "integer": "应为整数", "number": "应为数字",
+               "boolean": "应为“是”或“否”", "array": "应为列表", "object": "格式不正确"}
+
+
+class _Context:
+    """What error messages need: the form, the item (material names) and the option labels."""
+
+    def __init__(self, form: Form, item: Any, choices: Choices | None, today: date) -> None:
+        self.form, self.item, self.choices, self.today = form, item, choices, today
+
+    # -- naming a place in the submission
+
+    def locate(self, steps: Sequence[str | int]) -> tuple[str, Field | None, str | None]:
+        """(Chinese breadcrumb, innermost field, key inside a materials row) of a path."""
+        labels: list[str] = []
+        fields, field, row_key = self.form.fields, None, None
+        for step in steps:
+            if isinstance(step, int):
+                name = ""
+                if field is not None and field.type == "materials":
+                    materials = item_materials(self.item)
+                    if step < len(materials):
+                        name = f"({get(materials[step], 'name')})"
+                labels.append(f"第{step + 1}项{name}")
+            elif field is not None and field.type == "materials":
+                row_key = step
+                labels.append(MATERIAL_ROW_LABELS.get(step, step))
+            else:
+                found = next((f for f in fields if f.id == step), None)
+                labels.append(found.label if found else f"「{step}」")
+                field, fields = found, (found.fields if found else ())
+        return " ".join(labels) or self.form.title, field, row_key
+
+    def error(self, steps: Sequence[str | int], message: str, kind: str) -> FieldError:
+        return FieldError(_json_path(steps), self.locate(steps)[0], message, kind)
+
+    # -- schema errors
+
+    def from_schema(self, e: ValidationError) -> list[FieldError]:
+        steps = list(e.absolute_path)
+        kind = str(e.validator)
+        if kind == "required":
+            missing = [p for p in e.validator_value if e.message == f"{p!r} is a required property"]
+            return [self.error(steps + missing[:1], "必须填写", "required")]
+        if kind == "additionalProperties":
+            known = e.schema.get("properties", {})
+            return [self.error(steps + [k], "不是本表的填写项", "unknown")
+                    for k in e.instance if k not in known]
+        return [self.error(steps, self.schema_message(e, steps), kind)]
+
+    def schema_message(self, e: ValidationError, steps: list[str | int]) -> str:
+        _, field, row_key = self.locate(steps)
+        kind, limit = e.validator, e.validator_value
+        ftype = field.type if field is not None and row_key is None else None
+        if kind == "type":
+            return _TYPE_WORDS.get(limit if isinstance(limit, str) else "", "格式不正确")
+        if kind == "enum":
+            return self.enum_message(e.instance, field, row_key)
+        if kind == "const":
+            return f"应为「{limit}」(与事项材料清单一致)"
+        if kind == "minimum":
+            return f"不能小于 {limit}"
+        if kind == "maximum":
+            return f"不能大于 {limit}"
+        if kind == "minLength":
+            return "必须填写" if limit == 1 else f"至少 {limit} 个字"
+        if kind == "maxLength":
+            return f"不能超过 {limit} 个字"
+        if kind == "pattern":
+            return self.pattern_message(e.instance, field)
+        if kind in ("minItems", "maxItems"):
+            return self.count_message(kind, limit, ftype)
+        if kind == "uniqueItems":
+            return "选项不能重复"
+        return "填写内容不符合要求"
+
+    def enum_message(self, value: Any, field: Field | None, row_key: str | None) -> str:
+        if field is None or row_key is not None:
+            return f"「{value}」不是可选项"
+        options = options_for(self.form, field, self.item, self.choices)
+        listed = "、".join(o.label for o in options)
+        return f"「{value}」不是可选项" + (f", 可选: {listed}" if len(options) <= 10 else "")
+
+    def pattern_message(self, value: Any, field: Field | None) -> str:
+        if field is None:
+            return "格式不正确"
+        if field.pattern_message:
+            return field.pattern_message
+        if field.type == "date":
+            return "日期格式应为 YYYY-MM-DD, 例如 2026-01-04"
+        if field.type == "datetime":
+            return "时间格式应为 YYYY-MM-DD HH:MM, 例如 2026-01-04 09:30"
+        checker = _CHECKERS.get(field.type)
+        return (checker(value, self.today) if checker else None) or "格式不正确"
+
+    @staticmethod
+    def count_message(kind: str, limit: int, ftype: str | None) -> str:
+        if ftype == "materials":
+            return f"应逐项列出事项的全部 {limit} 项材料"
+        verb = "选择" if ftype == "multi_select" else "填写"
+        if kind == "minItems":
+            return f"必须{verb}" if limit == 1 else f"至少{verb} {limit} 项"
+        return f"最多{verb} {limit} 项"
+
+    # -- what the schema cannot say
+
+    def python_checks(self, data: Mapping[str, Any]) -> Iterable[FieldError]:
+        yield from self.check_fields(self.form.fields, data, data, None, [])
+
+    def check_fields(self, fields: Sequence[Field], values: Mapping[str, Any], data: Mapping[str, Any],
+                     row: Mapping[str, Any] | None, steps: list[str | int]) -> Iterable[FieldError]:
+        for f in fields:
+            here = steps + [f.id]
+            if f.when and not holds(f.when, data, self.item, row):
+                continue
+            if f.id not in values:
+                needed = f.conditional and (
+                    f.required or (f.required_when and holds(f.required_when, data, self.item, row)))
+                if needed:
+                    yield self.error(here, "必须填写", "required")
+                continue
+            value = values[f.id]
+            if f.type == "group" and isinstance(value, list):
+                for i, r in enumerate(value):
+                    if isinstance(r, Mapping):
+                        yield from self.check_fields(f.fields, r, data, r, here + [i])
+                continue
+            message = self.check_value(f, value)
+            if message:
+                yield self.error(here, message, "checksum" if f.type in _CHECKERS else "range")
+
+    def check_value(self, f: Field, value: Any) -> str | None:
+        if not isinstance(value, str):
+            return None
+        checker = _CHECKERS.get(f.type)
+        if checker:
+            return checker(value, self.today)
+        if f.type == "date":
+            return self.check_date(f, value)
+        if f.type == "datetime":
+            try:
+                datetime.fromisoformat(value)
+            except ValueError:
+                return "不是有效的日期时间"
+            return self.check_bounds(f, value[:10], value)
+        return None
+
+    def check_date(self, f: Field, value: str) -> str | None:
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            return "不是有效的日期"
+        return self.check_bounds(f, value, value)
+
+    def check_bounds(self, f: Field, day: str, value: str) -> str | None:
+        # ISO dates and datetimes order as strings; `today` compares by the day.
+        low = self.today.isoformat() if f.min == "today" else f.min
+        high = self.today.isoformat() if f.max == "today" else f.max
+        if isinstance(low, str) and (day if f.min == "today" else value) < low:
+            return "不能早于今天" if f.min == "today" else f"不能早于 {low}"
+        if isinstance(high, str) and (day if f.max == "today" else value) > high:
+            return "不能晚于今天" if f.max == "today" else f"不能晚于 {high}"
+        return None
+
+
+_CHECKERS: dict[str, Callable[[str, date], str | None]] = {
+    "id_number": check_id_number,
+    "credit_code": lambda s, today: check_credit_code(s),
+    "phone": lambda s, today: check_phone(s),
+}
