@@ -246,6 +246,12 @@ def item_context() -> dict[str, Any]:
             "window": {"id": "general", "name": "综合窗口", "phone": "0510-86860002"}}
 
 
+@pytest.fixture(scope="session")
+def context_for():
+    """Build a full document context for one `documents` entry of the _base pack."""
+    return document_context
+
+
 def document_context(doc: dict[str, Any]) -> dict[str, Any]:
     """A full context for one `documents` entry of the _base pack."""
     kind, name = doc["context"], doc["id"]

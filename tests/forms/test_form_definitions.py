@@ -66,11 +66,11 @@ def test_all_problems_of_a_file_in_one_pass(tmp_path):
 
 
 def test_load_forms_collects_problems_of_every_file(tmp_path):
-    for name in ("duplicate_field", "bad_id"):
+    for name in ("duplicate_field", "wrong_format"):
         shutil.copy(FIXTURES / f"{name}.yaml", tmp_path)
     with pytest.raises(FormError) as caught:
         load_forms([tmp_path])
-    assert {p.rule for p in caught.value.problems} == {"duplicate-field", "bad-id"}
+    assert {p.rule for p in caught.value.problems} == {"duplicate-field", "wrong-format"}
 
 
 def test_a_later_folder_overrides_a_form_by_id(tmp_path, forms):

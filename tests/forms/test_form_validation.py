@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
 from markupsafe import escape
 
 from bianmin.forms import Choice, clean, labelled, validate
@@ -207,3 +206,15 @@ def test_labelled_data_prints_labels_and_compares_as_values(forms, item, choices
     assert row["material"].label == "经营场所平面图" and row["problem"].label == "未提交"
     assert str(escape(row["problem"])) == "未提交"
     assert shown["on_spot"] is True
+
+
+def test_a_hidden_answer_does_not_show_later_fields(make_form):
+    form = make_form(
+        "  - {id: through_agent, label: 委托代理人, type: boolean}\n"
+        "  - {id: agent_is_lawyer, label: 代理人为律师, type: boolean, when: data.through_agent}\n"
+        "  - {id: firm, label: 律师事务所, type: text, when: data.agent_is_lawyer, required: true}\n"
+    )
+    stale = {"through_agent": False, "agent_is_lawyer": True}
+    assert errors(form, stale) == []
+    assert clean(form, stale) == {"through_agent": False}
+    assert errors(form, stale | {"through_agent": True}) == [("$.firm", "律师事务所: 必须填写")]

@@ -32,6 +32,8 @@ CASES = [
     ("duplicate_id", "pack.yaml", 11, 10, "duplicate-id", "'market' is used twice"),
     ("extends_unknown", "pack.yaml", 4, 10, "extends-unknown", "_mega"),
     ("duplicate_section", "pack.yaml", 7, 1, "duplicate-section", "more.yaml:1:1"),
+    # `id: ~` would delete the key under merge rules; identity must still be the pack's own.
+    ("null_id", "pack.yaml", 1, 1, "missing-key", "pack.yaml needs `id`"),
 ]
 
 

@@ -6,7 +6,7 @@ submissions, and checked with every error named in Chinese.
 """
 
 from .choices import MATERIAL_FORMS, OptionsUnavailable, choices_from_pack, labelled, options_for
-from .definitions import FormError, Problem, load_form, load_forms
+from .definitions import FormError, Problem, load_form, load_forms  # Problem: packs.problems
 from .jsonschema import to_json_schema
 from .model import FIELD_TYPES, OPTION_SOURCES, Choice, Field, Form, Option
 from .validators import (

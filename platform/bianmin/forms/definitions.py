@@ -9,7 +9,6 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -21,6 +20,7 @@ from jinja2.parser import Parser
 from jsonschema import Draft202012Validator, ValidationError
 
 from ..packs.loader import LoadError, Map, Mark, Seq, load_file
+from ..packs.problems import Problem, sort_problems
 from .jsonschema import field_schema
 from .model import FIELD_TYPES, OPTION_SOURCES, Field, Form, Option
 from .validators import compile_condition, condition_env
@@ -50,23 +50,12 @@ _TYPE_KEYS: dict[str, frozenset[str]] = {
 _NAMES = frozenset({"data", "item"})  # what a condition may name; `row` too inside a group
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One problem of a form file, with where it is and the rule it breaks."""
-
-    mark: Mark
-    rule: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.mark}: {self.rule}: {self.message}"
-
-
 class FormError(Exception):
-    """One or more form files are not acceptable; `problems` lists every problem found."""
+    """One or more form files are not acceptable; `problems` lists every problem found, each a
+    pack :class:`~bianmin.packs.problems.Problem` (`file:line:col: rule: message`)."""
 
     def __init__(self, problems: Iterable[Problem]) -> None:
-        self.problems = sorted(problems, key=lambda p: (p.mark.file, p.mark.line, p.mark.column))
+        self.problems = sort_problems(list(problems))
         super().__init__("\n".join(map(str, self.problems)))
 
 
@@ -134,7 +123,7 @@ def _node_at(doc: Any, path: Iterable[Any]) -> tuple[Any, Mark]:
 
 
 def _where(path: list[Any], doc: Map) -> str:
-    """`field 'phone'` / `option 2 of field 'kind'` / `the form`, for messages."""
+    """`field 'phone'` / `field 'name' of group 'agents'` / `the form`, for messages."""
     if len(path) >= 2 and path[0] == "fields":
         field = _node_at(doc, path[:2])[0]
         fid = field.get("id") if isinstance(field, Map) else None
@@ -166,24 +155,23 @@ def _from_schema_error(doc: Map, e: ValidationError) -> Iterator[Problem]:
             yield Problem(mark, "missing-key", f"{where} needs the key {missing!r}")
         return
     key = path[-1] if path and isinstance(path[-1], str) else None
-    if e.validator == "enum" and key == "type":
-        yield Problem(mark, "unknown-type", f"{node!r} is not a field type{_did_you_mean(str(node), FIELD_TYPES)}; "
-                                            f"types: {', '.join(FIELD_TYPES)}")
-        return
     if e.validator == "type":
-        yield Problem(mark, "wrong-type", f"{key or 'value'} of {where} should be {_a(e.validator_value)}, "
-                                          f"found {_a(_json_type(node))}")
-        return
-    if e.validator == "pattern" and key == "id":
-        yield Problem(mark, "bad-id", f"{node!r} is not an id: use lower-case letters, digits and "
-                                      "underscores, starting with a letter (e.g. applicant_name)")
-        return
-    if e.validator == "enum":
+        found = _a(_json_type(node))
+        yield Problem(mark, "wrong-type", f"{key or 'value'} of {where} should be {_a(e.validator_value)}, found {found}")
+    elif e.validator == "pattern" and key == "id":
+        yield Problem(mark, "wrong-format", f"{node!r} is not an id: use lower-case letters, digits and "
+                                            "underscores, starting with a letter (e.g. applicant_name)")
+    elif e.validator == "pattern":
+        yield Problem(mark, "wrong-format", f"{key} of {where}: {_schema_words(e)}")
+    elif e.validator == "enum" and key == "type":
+        hint = _did_you_mean(str(node), FIELD_TYPES)
+        yield Problem(mark, "wrong-value", f"{node!r} is not a field type{hint}; types: {', '.join(FIELD_TYPES)}")
+    elif e.validator == "enum":
         allowed = [str(v) for v in e.validator_value]
-        yield Problem(mark, "bad-value", f"{key} of {where} is {node!r}{_did_you_mean(str(node), allowed)}; "
-                                         f"allowed: {', '.join(allowed)}")
-        return
-    yield Problem(mark, "bad-value", f"{key or 'value'} of {where}: {_schema_words(e)}")
+        hint = _did_you_mean(str(node), allowed)
+        yield Problem(mark, "wrong-value", f"{key} of {where} is {node!r}{hint}; allowed: {', '.join(allowed)}")
+    else:
+        yield Problem(mark, "wrong-value", f"{key or 'value'} of {where}: {_schema_words(e)}")
 
 
 def _schema_words(e: ValidationError) -> str:
@@ -306,7 +294,7 @@ class _Checker:
         options = f.get("options")
         if isinstance(options, Seq):
             seen: set[Any] = set()
-            for o, mark in zip(options, options.item_marks):
+            for o in options:
                 value = o.get("value") if isinstance(o, Map) else None
                 if value is not None and value in seen:
                     self.add(o.value_marks["value"], "duplicate-option",

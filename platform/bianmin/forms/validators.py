@@ -4,14 +4,16 @@
 
 1. `clean`: drop empty answers ("", blanks, None, [], blank group rows) and the fields whose
    `when` is false (a hidden field is neither required nor checked, and is not kept);
-2. the form's Draft 2020-12 schema (`jsonschema.to_json_schema`; the validator is built once per
-   form, item materials and option lists, and cached on the form);
+2. the form's Draft 2020-12 schema (`jsonschema.to_json_schema`; validators are built once per
+   form, item materials and option lists, and cached on the form; jsonschema-rs answers "valid?"
+   first and the `jsonschema` walk that lists every error runs only for an invalid submission);
 3. what JSON Schema cannot say: `required` under `when`, `required_when`, resident ID and
    credit code checksums, real calendar dates and date bounds such as `max: today`.
 
-Conditions are sandboxed Jinja2 expressions over `data` (the cleaned submission), `item` and, in a
-group, `row` (the group's row). A condition that cannot be computed (a comparison with a missing
-answer) counts as false.
+Conditions are sandboxed Jinja2 expressions over `data` (the answers, without those hidden by an
+earlier field's `when`), `item` and, in a group, `row` (the group's row). A condition that cannot
+be computed (a comparison with a missing answer) counts as false; each is evaluated once per
+submission (and row).
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from jinja2 import Undefined
 from jinja2.exceptions import TemplateError
 from jinja2.sandbox import SandboxedEnvironment
+import jsonschema_rs
 from jsonschema import Draft202012Validator, ValidationError
 
+from ..sandbox import environment
 from .choices import Choices, get, item_materials, options_for
 from .jsonschema import MATERIAL_ROW_LABELS, PHONE_PATTERN, to_json_schema
 from .model import Field, Form
@@ -102,8 +106,9 @@ def check_phone(s: str) -> str | None:
 
 # -- conditions --------------------------------------------------------------------------------
 
-# Lenient undefined: a question not answered yet is simply false in a condition.
-_ENV = SandboxedEnvironment(undefined=Undefined)
+# The project's sandbox (bianmin.sandbox), but with a lenient undefined: in a condition, a
+# question not answered yet is simply false (`not data.anonymous` holds until it is answered).
+_ENV: SandboxedEnvironment = environment().overlay(undefined=Undefined)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -144,32 +149,50 @@ def _empty(value: Any) -> bool:
         isinstance(value, (list, tuple, dict)) and not value)
 
 
+class _Conditions:
+    """Conditions of one submission, each evaluated once per row (a form repeats them)."""
+
+    def __init__(self, data: Mapping[str, Any], item: Any) -> None:
+        self.data, self.item = data, item
+        self.memo: dict[tuple[str, int], bool] = {}
+
+    def holds(self, expression: str, row: Mapping[str, Any] | None = None) -> bool:
+        key = (expression, id(row))
+        if key not in self.memo:
+            self.memo[key] = holds(expression, self.data, self.item, row)
+        return self.memo[key]
+
+
 def clean(form: Form, data: Mapping[str, Any], item: Any = None) -> dict[str, Any]:
     """The submission without empty answers and without the fields hidden by their `when`."""
-    answered = {k: v for k, v in data.items() if not _empty(v)}
-    out: dict[str, Any] = {}
-    for key, value in answered.items():
-        f = form.field(key)
-        if f is None:
-            out[key] = value  # not a field: the schema reports it
-        elif f.when and not holds(f.when, answered, item):
-            continue
-        elif f.type == "group" and isinstance(value, list):
-            rows = [_clean_row(f, row, answered, item) for row in value]
-            rows = [r for r in rows if not _empty(r)]
-            if rows:
-                out[key] = rows
-        else:
-            out[key] = value
-    return out
+    return _clean(form, data, item)[0]
 
 
-def _clean_row(group: Field, row: Any, data: Mapping[str, Any], item: Any) -> Any:
+def _clean(form: Form, data: Mapping[str, Any], item: Any) -> tuple[dict[str, Any], _Conditions]:
+    out = {k: v for k, v in data.items() if not _empty(v)}
+    conditions = _Conditions(out, item)
+    # In form order, so that a field hidden earlier no longer counts for a later condition.
+    for f in form.fields:
+        if f.when and not conditions.holds(f.when) and f.id in out:
+            del out[f.id]
+            conditions.memo.clear()  # the answers changed
+    for f in form.fields:
+        if f.type == "group" and isinstance(out.get(f.id), list):
+            rows = [_clean_row(f, row, conditions) for row in out[f.id]]
+            out[f.id] = [r for r in rows if not _empty(r)]
+            if not out[f.id]:
+                del out[f.id]
+    return out, conditions
+
+
+def _clean_row(group: Field, row: Any, conditions: _Conditions) -> Any:
     if not isinstance(row, Mapping):
         return row
     answered = {k: v for k, v in row.items() if not _empty(v)}
-    return {k: v for k, v in answered.items()
-            if (f := group.subfield(k)) is None or not f.when or holds(f.when, data, item, answered)}
+    for f in group.fields:
+        if f.when and not holds(f.when, conditions.data, conditions.item, answered):
+            answered.pop(f.id, None)
+    return answered
 
 
 def validate(form: Form, data: Any, item: Any = None, *, choices: Choices | None = None,
@@ -177,10 +200,14 @@ def validate(form: Form, data: Any, item: Any = None, *, choices: Choices | None
     """Every error of a submission, in the order of the form's fields; [] when it is valid."""
     if not isinstance(data, Mapping):
         return [FieldError("$", form.title, "提交的数据格式不正确", "type")]
-    cleaned = clean(form, data, item)
-    ctx = _Context(form, item, choices, today or date.today())
-    errors = [ctx.from_schema(e) for e in _validator(form, item, choices).iter_errors(cleaned)]
-    errors = [e for group in errors for e in group]
+    cleaned, conditions = _clean(form, data, item)
+    ctx = _Context(form, item, choices, today or date.today(), conditions)
+    errors: list[FieldError] = []
+    python, compiled = _validators(form, item, choices)
+    # The compiled validator answers "valid?" many times faster; only an invalid submission
+    # pays for the walk that yields every error with its path.
+    if compiled is None or not compiled.is_valid(cleaned):
+        errors = [e for error in python.iter_errors(cleaned) for e in ctx.from_schema(error)]
     seen = {e.path for e in errors}
     errors += [e for e in ctx.python_checks(cleaned) if not any(_under(e.path, p) for p in seen)]
     order = {f.id: i for i, f in enumerate(form.fields)}
@@ -195,13 +222,18 @@ def _top(path: str) -> str:
     return re.split(r"[.\[]", path[2:], maxsplit=1)[0] if path.startswith("$.") else ""
 
 
-def _validator(form: Form, item: Any, choices: Choices | None) -> Draft202012Validator:
+def _validators(form: Form, item: Any, choices: Choices | None) -> tuple[Draft202012Validator, Any]:
+    """The form's validators (jsonschema, and jsonschema-rs when it accepts the schema), built once."""
     key = (_item_key(form, item), _choices_key(form, choices))
-    validator = form._cache.get(key)
-    if validator is None:
-        validator = Draft202012Validator(to_json_schema(form, item, choices=choices))
-        form._cache[key] = validator
-    return validator
+    found = form._cache.get(key)
+    if found is None:
+        schema = to_json_schema(form, item, choices=choices)
+        try:
+            compiled = jsonschema_rs.validator_for(schema)
+        except (ValueError, jsonschema_rs.ValidationError):  # a pattern only Python's re reads
+            compiled = None
+        found = form._cache[key] = (Draft202012Validator(schema), compiled)
+    return found
 
 
 def _item_key(form: Form, item: Any) -> Any:
@@ -232,8 +264,10 @@ _TYPE_WORDS = {"string": "应为文字", "integer": "应为整数", "number": "�
 class _Context:
     """What error messages need: the form, the item (material names) and the option labels."""
 
-    def __init__(self, form: Form, item: Any, choices: Choices | None, today: date) -> None:
+    def __init__(self, form: Form, item: Any, choices: Choices | None, today: date,
+                 conditions: _Conditions) -> None:
         self.form, self.item, self.choices, self.today = form, item, choices, today
+        self.conditions = conditions
 
     # -- naming a place in the submission
 
@@ -332,25 +366,24 @@ class _Context:
     # -- what the schema cannot say
 
     def python_checks(self, data: Mapping[str, Any]) -> Iterable[FieldError]:
-        yield from self.check_fields(self.form.fields, data, data, None, [])
+        yield from self.check_fields(self.form.fields, data, None, [])
 
-    def check_fields(self, fields: Sequence[Field], values: Mapping[str, Any], data: Mapping[str, Any],
+    def check_fields(self, fields: Sequence[Field], values: Mapping[str, Any],
                      row: Mapping[str, Any] | None, steps: list[str | int]) -> Iterable[FieldError]:
+        holds = self.conditions.holds
         for f in fields:
             here = steps + [f.id]
-            if f.when and not holds(f.when, data, self.item, row):
-                continue
             if f.id not in values:
-                needed = f.conditional and (
-                    f.required or (f.required_when and holds(f.required_when, data, self.item, row)))
-                if needed:
+                # An answered field is shown (clean dropped hidden answers); a missing one may not be.
+                shown = not f.when or holds(f.when, row)
+                if shown and f.conditional and (f.required or (f.required_when and holds(f.required_when, row))):
                     yield self.error(here, "必须填写", "required")
                 continue
             value = values[f.id]
             if f.type == "group" and isinstance(value, list):
                 for i, r in enumerate(value):
                     if isinstance(r, Mapping):
-                        yield from self.check_fields(f.fields, r, data, r, here + [i])
+                        yield from self.check_fields(f.fields, r, r, here + [i])
                 continue
             message = self.check_value(f, value)
             if message:

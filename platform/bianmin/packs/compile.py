@@ -120,7 +120,7 @@ class Compiler:
         own = merged.lineage[0]
         problems = []
         for key in REQUIRED_METADATA:
-            if key not in own.document:
+            if own.document.get(key) is None:
                 problems.append(Problem(Mark(display_path(own.folder / "pack.yaml"), 1, 1), "missing-key",
                                         f"pack.yaml needs `{key}` (packs do not inherit their identity)"))
         pack_id = own.document.get("id")
