@@ -14,6 +14,10 @@ pack's clocks and compares what it expects (format: docs/time-limits.md)::
       expect:
         promised: {deadline: 2026-10-10, status: overdue}
 
+A scenario naming a ``workflow`` drives records through the workflow interpreter instead
+(``bianmin.workflow.scenario``; format: docs/workflows.md) and may also expect the record's
+``state``, the ``documents`` issued, the records ``opened``, the ``violations`` and ``timers``.
+
 A failing scenario prints what differs and the explanation of the clocks involved.
 """
 
@@ -39,7 +43,7 @@ SCENARIO_KEYS = ("name", "source", "item", "clock", "data", "category", "events"
                  "provisional", "note")
 REQUIRED = ("name", "source", "events", "now", "expect")
 CLOCK_KEYS = ("deadline", "deadline_at", "status", "level", "remaining", "provisional", "start")
-LATER_KEYS = ("state", "documents", "violations")  # workflow scenarios: not supported yet
+LATER_KEYS = ("state", "documents", "violations", "opened", "timers")  # workflow scenarios only
 
 
 class ScenarioError(Exception):
@@ -120,6 +124,10 @@ def load_pack(folder: Path) -> Pack:
 
 def run(spec: Map, pack: Pack, where: str) -> None:
     """Check one scenario against ``pack``; raise ScenarioFailure listing every difference."""
+    if spec.get("workflow") is not None:
+        from .workflow.scenario import run_workflow
+
+        return run_workflow(spec, pack, where)
     _check_keys(spec, where)
     head = f"{where}: scenario {spec['name']!r} ({spec['source']})"
     item = _record(pack.item, pack.items, spec, "item", where) if spec.get("item") is not None else None
@@ -178,7 +186,8 @@ def _clocks(pack: Pack, item: Item | None, clock: Clock | None, expect: Mapping[
         mark = _key(expect, key, _mark(spec, "expect", where))
         if key in LATER_KEYS:
             raise ScenarioError(f"{mark}: expect.{key} is a workflow expectation, not supported yet by "
-                                "the time-limit scenarios")
+                                "the time-limit scenarios; name the scenario's `workflow` to drive a record "
+                                "through it (docs/workflows.md)")
         raise ScenarioError(f"{mark}: unknown expect key {key!r}; expected a clock id "
                             f"({', '.join(known)}), steps or error")
     if "error" in expect and len(expect) > 1:

@@ -10,31 +10,22 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from jinja2 import TemplateSyntaxError, meta, nodes
+from jinja2.defaults import DEFAULT_NAMESPACE
+from jinja2.parser import Parser
 
+from .. import plugins as _plugins
 from ..calendar import Calendar, CalendarCoverageError
 from ..documents.contexts import CONTEXTS
 from ..sandbox import environment
-from .loader import Map, Mark, Seq
+from .loader import LoadError, Map, Mark, Seq, load_file
 from .problems import Problem
 from .source import display_path
 
-# Actions a workflow may name, with the argument that refers to another part of the pack.
-ACTIONS: dict[str, tuple[str, str] | None] = {
-    "issue_document": ("document", "documents"),
-    "start_clock": ("clock", "clocks"),
-    "pause_clock": ("clock", "clocks"),
-    "resume_clock": ("clock", "clocks"),
-    "stop_clock": ("clock", "clocks"),
-    "extend_clock": ("clocks", "clocks"),
-    "record_violation": ("violation", "violations"),
-    "open_workflow": ("workflow", "workflows"),
-    "notify": ("roles", "roles"),
-    "assign": ("role", "roles"),
-}
 START_EVENT = "start"  # the creation of a record, usable in clock bindings
 _UNIT_ORDER = {"immediate": 0, "same_day": 1, "working_hour": 2}
 
@@ -54,6 +45,8 @@ class Context:
     template_cache: dict[Path, TemplateAnalysis] = field(default_factory=dict)
     expression_cache: dict[str, str | None] = field(default_factory=dict)
     forms: set[str] | None = None
+    # What the loaded plugins provide (actions, field types, channels ...); None: the process's.
+    plugins: _plugins.Plugins | None = None
 
     def add(self, mark: Mark, rule: str, message: str) -> None:
         self.problems.append(Problem(mark, rule, message))
@@ -62,8 +55,9 @@ class Context:
 def check(ctx: Context) -> list[Problem]:
     doc = ctx.document
     ctx.ids = _collect_ids(doc)
+    _load_plugins(ctx, doc)
     for run in (_dates, _sources, _organisation, _items, _time_limits, _complaints, _accountability,
-                _appraisal, _workflows, _documents, _calendar):
+                _appraisal, _workflows, _documents, _calendar, _plugin_settings, _field_types):
         run(ctx, doc)
     return ctx.problems
 
@@ -388,22 +382,130 @@ def _reachability(ctx: Context, wf: Map, states: dict[str, Map], edges: dict[str
 
 
 def _actions(ctx: Context, owner: Map) -> None:
+    if ctx.plugins is None:  # plugins failed to load: reported once, as plugin-error
+        return
     for action in _records(owner, "actions"):
         name = action.get("do")
         if not isinstance(name, str):
             continue
-        if name not in ACTIONS:
-            _dangling(ctx, action.value_marks["do"], name, ACTIONS, "action")
+        spec = ctx.plugins.actions.get(name)
+        if spec is None:
+            _missing(ctx, action.value_marks["do"], name, "actions")
             continue
-        arg = ACTIONS[name]
         args = action.get("with")
-        if arg is None:
+        for key, section in spec.refers.items():
+            if not isinstance(args, Map) or key not in args:
+                ctx.add(action.mark, "action-argument", f"action {name!r} needs `with: {{{key}: ...}}`")
+                continue
+            _names(ctx, action, args, key, section)
+        for key, section in spec.optional.items():
+            if isinstance(args, Map) and key in args:
+                _names(ctx, action, args, key, section)
+
+
+def _names(ctx: Context, action: Map, args: Map, key: str, section: str) -> None:
+    """Check an action argument naming records of a pack section or entries of a plugin registry."""
+    assert ctx.plugins is not None
+    if section in ctx.ids:
+        _ref(ctx, args, key, section, section.removesuffix("s").replace("_", " "))
+    elif section == "forms":
+        forms = _form_ids(ctx)
+        for value, mark in _values(args, key):
+            if value not in forms:
+                _dangling(ctx, mark, value, forms, "form")
+    elif section in _plugins.REGISTRY_HOOK:
+        known = ctx.plugins.registry(section)
+        for value, mark in _values(args, key):
+            if value not in known:
+                _missing(ctx, mark, value, section)
+    else:
+        provider = ctx.plugins.provider("actions", action["do"])
+        ctx.add(action.mark, "action-argument", f"action {action['do']!r} (plugin {provider!r}) says `{key}` "
+                f"names {section!r}, which is neither a pack section nor a plugin registry")
+
+
+def _missing(ctx: Context, mark: Mark, value: str, registry: str, what: str = "", where: str = "") -> None:
+    """A name that no loaded plugin provides: say which plugin would, when one in the plugin
+    folders does, else what is close."""
+    assert ctx.plugins is not None
+    what = what or _plugins.REGISTRIES[_plugins.REGISTRY_HOOK[registry]][0]
+    provider = ctx.plugins.not_enabled_provider(registry, value)
+    if provider:
+        tail = f"; plugin {provider!r} provides it but is not loaded: {ctx.plugins.how_to_enable(provider)}"
+    else:
+        known = sorted(ctx.plugins.registry(registry))
+        hint = difflib.get_close_matches(value, known, n=1, cutoff=0.6)
+        tail = f"; did you mean {hint[0]!r}?" if hint else f"; known: {', '.join(known)}" if known else ""
+        tail = f" by the engine or any loaded plugin{tail}"
+    ctx.add(mark, "dangling-reference", f"{what} {value!r}{where} is not defined{tail}")
+
+
+def _load_plugins(ctx: Context, doc: Map) -> None:
+    if ctx.plugins is None:
+        try:
+            ctx.plugins = _plugins.get_plugins()
+        except _plugins.PluginError as exc:
+            ctx.add(doc.mark, "plugin-error", f"plugins could not be loaded: {exc}")
+
+
+def _plugin_settings(ctx: Context, doc: Map) -> None:
+    """`plugins: {name: settings}`: each a loaded plugin's, valid under the schema it provides."""
+    from jsonschema import Draft202012Validator
+
+    from .schema import _explain_at
+
+    settings = doc.get("plugins")
+    if not isinstance(settings, Map) or ctx.plugins is None:
+        return
+    schemas = ctx.plugins.pack_schemas
+    for key, value in settings.items():
+        if key in schemas:
+            for error in Draft202012Validator(dict(schemas[key])).iter_errors(value):
+                ctx.problems.extend(_explain_at(error, doc, ["plugins", key, *error.absolute_path]))
             continue
-        key, kind = arg
-        if not isinstance(args, Map) or key not in args:
-            ctx.add(action.mark, "action-argument", f"action {name!r} needs `with: {{{key}: ...}}`")
+        provider = ctx.plugins.not_enabled_provider("pack_schemas", key)
+        fix = ctx.plugins.how_to_enable(provider) if provider else (
+            f"install it, or remove the key; loaded plugins: {', '.join(ctx.plugins.names())}")
+        ctx.add(settings.key_marks[key], "plugin-missing",
+                f"`plugins: {key}` configures a plugin that is not loaded; {fix}")
+
+
+def _field_types(ctx: Context, doc: Map) -> None:
+    """Each field type of the forms the pack uses is one the engine or a loaded plugin provides."""
+    if ctx.plugins is None:
+        return
+    known = ctx.plugins.field_types
+    forms = {i.get("form", "intake") for i in _records(doc, "items")}
+    for workflow in _records(doc, "workflows"):
+        forms |= {t["form"] for t in _records(workflow, "transitions") if isinstance(t.get("form"), str)}
+    for form_id in sorted(f for f in forms if isinstance(f, str)):
+        path = find_file(ctx.forms_dirs, f"{form_id}.yaml")
+        if path is None:
             continue
-        _ref(ctx, args, key, kind, kind.rstrip("s") if kind != "clocks" else "clock")
+        stat = path.stat()
+        for type_name, mark in _form_field_types(path, stat.st_mtime_ns, stat.st_size):
+            if type_name not in known:
+                _missing(ctx, mark, type_name, "field_types", where=f" (form {form_id!r})")
+
+
+@lru_cache(maxsize=512)
+def _form_field_types(path: Path, mtime_ns: int, size: int) -> tuple[tuple[str, Mark], ...]:
+    """The `type` of every field of a form file, with its place; () when the file does not load
+    (the forms loader reports that)."""
+    try:
+        form = load_file(path, display_path(path))
+    except (LoadError, OSError):
+        return ()
+    found: list[tuple[str, Mark]] = []
+
+    def walk(fields: Any) -> None:
+        for f in fields if isinstance(fields, Seq) else ():
+            if isinstance(f, Map) and isinstance(f.get("type"), str):
+                found.append((f["type"], f.value_marks["type"]))
+                walk(f.get("fields"))
+
+    walk(form.get("fields") if isinstance(form, Map) else None)
+    return tuple(found)
 
 
 def _expression(ctx: Context, record: Map, key: str) -> None:
@@ -415,6 +517,19 @@ def _expression(ctx: Context, record: Map, key: str) -> None:
     error = ctx.expression_cache[text]
     if error:
         ctx.add(record.value_marks[key], "expression", f"{key} `{text}` is not a valid expression: {error}")
+    elif ctx.plugins is not None:
+        known = {*ctx.plugins.guard_functions, *DEFAULT_NAMESPACE}
+        for name in _called_names(text):
+            if name not in known:
+                _missing(ctx, record.value_marks[key], name, "guard_functions", "function", f" (called in {key})")
+
+
+@lru_cache(maxsize=4096)
+def _called_names(text: str) -> tuple[str, ...]:
+    """Names an expression calls as functions (`stamp_valid(data.seal)` → stamp_valid)."""
+    tree = Parser(environment(), text, state="variable").parse_expression()
+    calls = [tree, *tree.find_all(nodes.Call)]  # find_all leaves out the root
+    return tuple(dict.fromkeys(c.node.name for c in calls if isinstance(c, nodes.Call) and isinstance(c.node, nodes.Name)))
 
 
 def _expression_error(text: str) -> str | None:

@@ -649,6 +649,8 @@ class Pack:
     workflows: tuple[Workflow, ...] = ()
     documents: tuple[Document, ...] = ()
     rules: tuple[Rule, ...] = ()
+    # Settings of plugins by plugin name, checked against each plugin's schema fragment.
+    plugins: tuple[tuple[str, Any], ...] = ()
 
     def item(self, item_id: str) -> Item:
         return _by_id(self.items, item_id, "item")

@@ -1,0 +1,61 @@
+"""``bianmin sweep``: one run of the deadline sweeper (时限巡检), for cron.
+
+    bianmin sweep [--db URL] [--now DATETIME] [--batch N]
+
+Moves warning levels, fires due timers (notifications) and records automatic violations, each
+exactly once however often or concurrently it runs (docs/persistence.md). Progress goes to
+stderr every 10,000 records; the summary line to stdout. Exit status 1 when some records could
+not be computed (named on stderr), 2 when the database is unreachable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import datetime
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("sweep", help="deadline sweep: warnings, timers, violations (时限巡检)",
+                                   description="Recompute the clocks of every open record; fire due "
+                                   "timers and record automatic violations once.")
+    parser.add_argument("--db", metavar="URL", help="database URL (default: $BIANMIN_DB, else "
+                        "var/bianmin.sqlite3)")
+    parser.add_argument("--now", metavar="DATETIME", type=_now,
+                        help="evaluate at this moment, YYYY-MM-DDTHH:MM (default: the current time)")
+    parser.add_argument("--batch", metavar="N", type=_positive, default=500,
+                        help="records per transaction (default 500)")
+    parser.set_defaults(func=_run)
+
+
+def _now(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date and time: {text!r} (use YYYY-MM-DDTHH:MM)") from None
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"not a positive number: {text!r}")
+    return int(text)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ..store import db, sweeper
+
+    async def run() -> sweeper.SweepReport:
+        await db.init_db(args.db)
+        try:
+            return await sweeper.sweep(args.now, batch=args.batch, progress=sys.stderr)
+        finally:
+            await db.close_db()
+
+    try:
+        report = asyncio.run(run())
+    except (OSError, db.DatabaseURLError) as exc:
+        print(f"bianmin sweep: error: {exc}", file=sys.stderr)
+        return 2
+    print(report)
+    return 1 if report.errors else 0

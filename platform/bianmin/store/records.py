@@ -1,0 +1,232 @@
+"""The rows of a record, written inside the caller's transaction: the record with its number,
+its events, and the effects that belong in the same transaction.
+
+``service.py`` decides when (intake, transitions) and ``sweeper.py`` for timers; this module
+only writes. Effects: ``issue_document`` → a numbered :class:`Document`; ``record_violation`` →
+a :class:`Violation` (once per record and violation); ``open_workflow`` → a child record with
+its own start event; ``notify``, ``assign`` and actions this module does not know → the outbox.
+The clock actions need no row: clocks are computed from the events (invariant 3).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from ..packs.model import Pack
+from ..workflow import Actor, Effect, Instance, Outcome, start
+from ..workflow import Event as FlowEvent
+from ..workflow.instance import thaw
+from . import db, numbering
+from .models import Document, Record, dumps
+
+# (pack, document id, context) -> the rendered text; the documents module provides the real one.
+Renderer = Callable[[Pack, str, Mapping[str, Any]], str]
+CLOCK_ACTIONS = frozenset({"start_clock", "pause_clock", "resume_clock", "stop_clock", "extend_clock"})
+MAX_DEPTH = 4  # open_workflow may open a workflow that opens another; never a loop
+SYSTEM = Actor("system", "系统", frozenset())
+
+
+@dataclass
+class Written:
+    """What one transaction stored besides the record and its event."""
+
+    documents: list[Document] = field(default_factory=list)
+    children: list[Record] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)
+    outbox: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Context:
+    tx: BaseDBAsyncClient
+    pack: Pack
+    record: Record
+    instance: Instance
+    actor: Actor
+    now: datetime
+    renderer: Renderer | None = None
+    depth: int = 0
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def kind_of(pack: Pack, workflow_id: str) -> str:
+    return pack.workflow(workflow_id).subject
+
+
+def is_terminal(pack: Pack, workflow_id: str, state: str) -> bool:
+    return pack.workflow(workflow_id).state(state).terminal
+
+
+async def ensure_jurisdiction(tx: BaseDBAsyncClient, pack: Pack, now: datetime) -> str:
+    """The jurisdiction's number prefix; registers the jurisdiction and the pack version."""
+    await db.execute(tx, "INSERT INTO jurisdictions (id, name, number_prefix, created_at) VALUES (?, ?, ?, ?) "
+                     "ON CONFLICT (id) DO NOTHING", [pack.id, pack.name, numbering.prefix_for(pack.id), now])
+    await db.execute(tx, "INSERT INTO pack_versions (jurisdiction_id, content_hash, version, effective_from, "
+                     "activated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (jurisdiction_id, content_hash) DO NOTHING",
+                     [pack.id, pack.content_hash, pack.version, pack.effective_from, now])
+    return await _prefix(tx, pack.id)
+
+
+async def _prefix(tx: BaseDBAsyncClient, jurisdiction: str) -> str:
+    rows = await db.fetch(tx, "SELECT number_prefix FROM jurisdictions WHERE id = ?", [jurisdiction])
+    return str(rows[0]["number_prefix"])
+
+
+async def create(tx: BaseDBAsyncClient, pack: Pack, workflow_id: str, *, subject: Mapping[str, Any],
+                 actor: Actor, data: Mapping[str, Any], now: datetime, item_id: str | None = None,
+                 parent: Record | None = None, idempotency_key: str | None = None,
+                 renderer: Renderer | None = None, depth: int = 0) -> tuple[Record, Outcome, Written]:
+    """Start ``workflow_id`` and store the new record, its start event and the effects.
+
+    The record's number is also its subject's ``number`` (documents and guards read it there)."""
+    prefix = await ensure_jurisdiction(tx, pack, now)
+    try:
+        kind = kind_of(pack, workflow_id)
+    except KeyError:
+        kind = workflow_id  # start() below refuses it in words
+    number = await numbering.next_number(tx, pack.id, prefix, kind, now.year)
+    subject = {**thaw(subject), "number": number}
+    outcome = start(pack, workflow_id, subject=subject, actor=actor, data=data, now=now, item_id=item_id)
+    instance = outcome.instance
+    record = await Record.create(
+        using_db=tx, jurisdiction_id=pack.id, kind=kind, workflow_id=workflow_id, number=number,
+        year=now.year, item_id=item_id, pack_hash=pack.content_hash, state=instance.state,
+        is_open=not is_terminal(pack, workflow_id, instance.state), subject=thaw(instance.subject),
+        version=1, parent_id=parent.id if parent else None, idempotency_key=idempotency_key,
+        created_at=now, updated_at=now,
+        swept_at=datetime(1970, 1, 1))
+    await append_event(tx, record, outcome.event, actor)
+    ctx = Context(tx, pack, record, instance, actor, now, renderer, depth)
+    written = await perform(ctx, outcome.effects, outcome.event.seq)
+    return record, outcome, written
+
+
+async def append_event(tx: BaseDBAsyncClient, record: Record, event: FlowEvent, actor: Actor) -> None:
+    """The only way an event reaches the database: an insert (the log is append-only)."""
+    await db.execute(tx, "INSERT INTO events (record_id, seq, at, actor, actor_name, acting_for, role, transition, "
+                     f"from_state, to_state, data, pack_hash, recorded_at) VALUES ({db.marks(13)})",
+                     [record.id, event.seq, event.at, event.actor, actor.name if actor.id == event.actor else "",
+                      event.acting_for, event.role, event.transition, event.from_state or "", event.to_state,
+                      dumps(thaw(event.data)), event.pack_hash, datetime.now().replace(microsecond=0)])
+
+
+RECORD_COLUMNS = ("id", "jurisdiction_id", "kind", "workflow_id", "number", "year", "item_id", "pack_hash", "state",
+                  "is_open", "subject", "version", "parent_id", "idempotency_key", "created_at", "updated_at")
+EVENT_COLUMNS = ("seq", "at", "actor", "acting_for", "role", "transition", "from_state", "to_state", "data",
+                 "pack_hash AS event_pack_hash")
+
+
+def record_from_row(row: Mapping[str, Any]) -> Record:
+    """A raw ``records`` row (RECORD_COLUMNS) as a model value, for reading."""
+    values = {c: row[c] for c in RECORD_COLUMNS}
+    if isinstance(values["subject"], str):
+        values["subject"] = json.loads(values["subject"])
+    values["is_open"] = bool(values["is_open"])
+    for c in ("created_at", "updated_at"):
+        values[c] = _datetime(values[c])
+    return Record(**values)
+
+
+def to_flow_event(row: Mapping[str, Any]) -> FlowEvent:
+    """A stored event (a raw row of EVENT_COLUMNS) as the interpreter's value."""
+    data = row["data"]
+    return FlowEvent(seq=row["seq"], at=_datetime(row["at"]), actor=row["actor"], transition=row["transition"],
+                     from_state=row["from_state"], to_state=row["to_state"],
+                     data=json.loads(data) if isinstance(data, str) else data, pack_hash=row["event_pack_hash"],
+                     acting_for=row["acting_for"], role=row["role"] or "")
+
+
+def _datetime(value: Any) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+async def perform(ctx: Context, effects: Iterable[Effect], seq: int, timer: str = "") -> Written:
+    written = Written()
+    for effect in effects:
+        if effect.action in CLOCK_ACTIONS:
+            continue
+        if effect.action == "issue_document":
+            written.documents.append(await issue_document(ctx, str(effect.args["document"]), effect, seq))
+        elif effect.action == "record_violation":
+            args = thaw(effect.args)
+            vid = str(args.pop("violation", None) or args.pop("id", ""))
+            events = list(args.pop("evidence", None) or [seq])
+            if await record_violation(ctx.tx, ctx.pack, ctx.record, vid, ctx.now, evidence={**args, "events": events},
+                                      detected_by=f"timer:{timer}" if timer else ctx.actor.id):
+                written.violations.append(vid)
+        elif effect.action == "open_workflow":
+            written.children.append(await open_child(ctx, effect))
+        else:  # notify, assign, and plugin actions: delivered after commit
+            written.outbox.append(await enqueue(ctx.tx, ctx.record, effect.action,
+                                                {**thaw(effect.args), "event_seq": seq, "timer": timer}, ctx.now))
+    return written
+
+
+async def issue_document(ctx: Context, document_id: str, effect: Effect, seq: int) -> Document:
+    record = ctx.record
+    prefix = await _prefix(ctx.tx, ctx.pack.id)
+    number = await numbering.next_number(ctx.tx, ctx.pack.id, prefix, "document", ctx.now.year)
+    try:
+        name = ctx.pack.document(document_id).name
+    except KeyError:
+        name = document_id
+    snapshot = {
+        "document": document_id, "name": name, "number": number, "issued_at": ctx.now.isoformat(),
+        "record": {"number": record.number, "kind": record.kind, "item_id": record.item_id,
+                   "state": ctx.instance.state, "workflow": record.workflow_id},
+        "subject": thaw(ctx.instance.subject), "args": thaw(effect.args), "pack_hash": record.pack_hash,
+        "event": ctx.instance.events[-1].as_dict() if ctx.instance.events else None,
+    }
+    content = ctx.renderer(ctx.pack, document_id, snapshot) if ctx.renderer else ""
+    digest = hashlib.sha256((content or canonical_json(snapshot)).encode()).hexdigest()
+    return await Document.create(
+        using_db=ctx.tx, record_id=record.id, jurisdiction=ctx.pack.id, document_id=document_id, number=number,
+        year=ctx.now.year, event_seq=seq, data=snapshot, content_hash=digest, content=content,
+        issued_at=ctx.now, issued_by=ctx.actor.id)
+
+
+async def record_violation(tx: BaseDBAsyncClient, pack: Pack, record: Record | int, violation_id: str,
+                           now: datetime, *, evidence: Mapping[str, Any], detected_by: str) -> bool:
+    """Store a violation once per record; False when it was already there."""
+    charged = ""
+    for v in pack.accountability.violations:
+        if v.id == violation_id:
+            charged = v.charged or next((t.charged for t in pack.accountability.tiers if t.id == v.tier), "")
+    record_id = record if isinstance(record, int) else record.id
+    rows = await db.fetch(tx, "INSERT INTO violations (record_id, jurisdiction, violation_id, charged, state, "
+                          "evidence, detected_at, detected_by) VALUES (?, ?, ?, ?, 'detected', ?, ?, ?) "
+                          "ON CONFLICT (record_id, violation_id) DO NOTHING RETURNING id",
+                          [record_id, pack.id, violation_id, charged, dumps(dict(evidence)), now, detected_by])
+    return bool(rows)
+
+
+async def enqueue(tx: BaseDBAsyncClient, record: Record | None, kind: str, payload: Mapping[str, Any],
+                  now: datetime, jurisdiction: str = "") -> int:
+    rows = await db.fetch(tx, "INSERT INTO outbox (jurisdiction, record_id, kind, payload, created_at, attempts, "
+                          "next_attempt_at, last_error) VALUES (?, ?, ?, ?, ?, 0, ?, '') RETURNING id",
+                          [record.jurisdiction_id if record else jurisdiction, record.id if record else None, kind,
+                           dumps({"record": record.number if record else None, **payload}), now, now])
+    return int(rows[0]["id"])
+
+
+async def open_child(ctx: Context, effect: Effect) -> Record:
+    if ctx.depth >= MAX_DEPTH:
+        raise RuntimeError(f"open_workflow nested more than {MAX_DEPTH} deep from {ctx.record.number}")
+    workflow_id = str(effect.args["workflow"])
+    parent = ctx.record
+    data = thaw(effect.args.get("data") or {})
+    subject = {k: v for k, v in data.items() if k != "number"}
+    subject["parent_number"] = parent.number
+    child, _, _ = await create(ctx.tx, ctx.pack, workflow_id, subject=subject, actor=ctx.actor, data=data,
+                               now=ctx.now, parent=parent, renderer=ctx.renderer, depth=ctx.depth + 1)
+    return child

@@ -1,0 +1,283 @@
+"""From a record's event log to its clocks: which transition means what to which clock.
+
+A workflow binds clocks to transitions (``clocks: [{id, start_on, pause_on, resume_on, stop_on}]``,
+``start`` being the opening of the record) and its transitions may act on clocks
+(``start_clock``, ``pause_clock``, ``resume_clock``, ``stop_clock``, ``extend_clock``). Replaying
+the log through those bindings gives each clock its events, which the time-limits engine
+(:func:`bianmin.timelimits.compute`) turns into a deadline, a status and a warning level.
+
+What a transition tells a clock:
+
+- ``start_on`` / ``start_clock``: ``start``; ``pause_on`` / ``pause_clock``: ``pause`` with the
+  form's ``reason`` and ``expected_duration`` (the announced length, in the clock's days);
+  ``resume_on`` / ``resume_clock``: ``resume``;
+- ``stop_on`` / ``stop_clock``: ``refused`` for ``refuse``, ``withdrawn`` for ``withdraw``, else
+  ``completed`` (a decision, a forwarding, a reply ...: on time or late);
+- ``extend_clock {clocks}``: ``extension`` of each clock named, until the form's
+  ``new_deadline`` or by its ``days`` (working days) or ``by`` ({value, unit}), with its
+  ``reason`` and the approver's role (the role the actor exercised; for an event that does not
+  record it, the first of the transition's roles that may approve extensions);
+- the case lifecycle of ``_base`` (transition ids ``request_correction``, ``resubmit``,
+  ``accept``, ``accept_on_commitment``) also tells the item's clocks (promised, statutory) of the
+  correction notice (补正告知), the resubmission and the acceptance, for the start rule of
+  行政许可法 §32; an acceptance after a correction notice without a resubmission counts as the
+  resubmission (the case is accepted with what it has, e.g. on commitment).
+
+Events after a clock stopped are not its events, nor, but for the item's clocks (whose start
+rule reads them), events before it started: answering an inquiry stops its receipt clock only
+if a receipt was issued. The data a clock's limit depends on (``by:
+urgency``, ``data.limit``, a complaint's ``category``) is the record's subject overlaid with the
+data of every event in order; a bare number under ``limit`` (the first-inquiry receipt's
+``limit``) means that many working days.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from collections.abc import Mapping
+from typing import Any
+
+from ..calendar import Calendar
+from ..packs.model import Clock, Duration, Pack, Workflow
+from ..timelimits import ClockError, ClockEvent, ClockState, compute, limit_for
+from ..timelimits.limits import is_item_clock
+from .instance import START, Event, Instance, thaw
+
+LIFECYCLE = {"request_correction": "correction_notice", "resubmit": "resubmitted",
+             "accept": "accepted", "accept_on_commitment": "accepted"}
+STOP_KINDS = {"refuse": "refused", "withdraw": "withdrawn"}
+STOPS = ("completed", "refused", "withdrawn")
+_ACTION_KINDS = {"start_clock": "start", "pause_clock": "pause", "resume_clock": "resume", "stop_clock": "stop"}
+
+
+@dataclass(frozen=True, slots=True)
+class ClockPlan:
+    """A workflow's bindings, indexed: transition id -> ((clock id, kind), ...)."""
+
+    clocks: tuple[Clock, ...]  # every clock bound in the workflow, in binding order
+    on: Mapping[str, tuple[tuple[str, str], ...]]
+    item_clocks: frozenset[str]
+    bound: Mapping[str, tuple[tuple[str, str], ...]]  # from the bindings alone (for effects)
+    by_id: Mapping[str, Clock]
+
+    def kinds(self, transition: str) -> tuple[tuple[str, str], ...]:
+        return self.on.get(transition, ())
+
+
+def plan(pack: Pack, workflow: Workflow) -> ClockPlan:
+    known = {c.id: c for c in pack.clocks}
+    clocks = tuple(known[b.id] for b in workflow.clocks if b.id in known)
+    on: dict[str, list[tuple[str, str]]] = {}
+
+    def add(transition: str, clock: str, kind: str) -> None:
+        kind = STOP_KINDS.get(transition, "completed") if kind == "stop" else kind
+        pairs = on.setdefault(transition, [])
+        if (clock, kind) not in pairs:
+            pairs.append((clock, kind))
+
+    for binding in workflow.clocks:
+        for kind, transitions in (("start", binding.start_on), ("pause", binding.pause_on),
+                                  ("resume", binding.resume_on), ("stop", binding.stop_on)):
+            for t in transitions:
+                add(t, binding.id, kind)
+    bound = {k: tuple(v) for k, v in on.items()}
+    for t in workflow.transitions:
+        for a in t.actions:
+            if a.do in _ACTION_KINDS:
+                add(t.id, a.arg("clock"), _ACTION_KINDS[a.do])
+            elif a.do == "extend_clock":
+                for clock in a.arg("clocks", ()):
+                    add(t.id, clock, "extension")
+    items = frozenset(c.id for c in clocks if is_item_clock(c))
+    for transition, kind in LIFECYCLE.items():
+        for clock in items:
+            add(transition, clock, kind)
+    return ClockPlan(clocks, {k: tuple(v) for k, v in on.items()}, items, bound, {c.id: c for c in clocks})
+
+
+# -- an event's meaning for a clock -----------------------------------------------------------
+
+def extension_terms(data: Mapping[str, Any]) -> dict[str, Any]:
+    """``until`` (the new last day) or ``by`` (a duration), and ``reason``, from a form's data."""
+    out: dict[str, Any] = {}
+    if data.get("new_deadline"):
+        out["until"] = str(data["new_deadline"])[:10]
+    elif data.get("days") is not None:
+        out["by"] = {"value": data["days"], "unit": "working_day"}
+    elif isinstance(data.get("by"), Mapping):
+        out["by"] = thaw(data["by"])
+    if data.get("reason"):
+        out["reason"] = str(data["reason"])
+    return out
+
+
+def _clock_event(event: Event, kind: str, clock: str, role: str) -> ClockEvent:
+    data = event.data
+    if kind == "pause":
+        expected = data.get("expected_duration", data.get("expected_days"))
+        return ClockEvent(event.at, "pause", reason=str(data.get("reason") or ""),
+                          expected_days=expected if isinstance(expected, int) else None)
+    if kind == "extension":
+        terms = extension_terms(data)
+        by = terms.get("by")
+        until = terms.get("until")
+        try:
+            return ClockEvent(event.at, "extension", reason=terms.get("reason", ""), role=role,
+                              by=Duration(unit=by.get("unit", "working_day"), value=int(by["value"])) if by else None,
+                              until=dt.date.fromisoformat(until) if until else None, clocks=(clock,))
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ClockError(f"the extension's new deadline or number of days is not valid: {exc}") from None
+    return ClockEvent(event.at, kind)
+
+
+def events_for(instance: Instance, clock_plan: ClockPlan, clock: str,
+               roles: Mapping[str, str] | None = None) -> tuple[list[ClockEvent], list[int]]:
+    """The clock's events and the seqs of the log events they come from (evidence)."""
+    out: list[ClockEvent] = []
+    seqs: list[int] = []
+    is_item = clock in clock_plan.item_clocks
+    noticed = False  # a correction notice not yet followed by a resubmission
+    started = is_item  # other clocks ignore what happens before they start
+    for event in instance.events:
+        for cid, kind in clock_plan.kinds(event.transition):
+            if cid != clock or not (started or kind == "start"):
+                continue
+            started = True
+            if kind == "accepted" and is_item and noticed:
+                out.append(ClockEvent(event.at, "resubmitted"))
+            if kind == "correction_notice":
+                noticed = True
+            elif kind in ("resubmitted", "accepted"):
+                noticed = False
+            role = event.role or (roles or {}).get(event.transition, "")
+            out.append(_clock_event(event, kind, clock, role))
+            if not seqs or seqs[-1] != event.seq:
+                seqs.append(event.seq)
+            if kind in STOPS:
+                return out, seqs
+    return out, seqs
+
+
+def record_data(instance: Instance) -> dict[str, Any]:
+    """What clock limits may depend on: the subject, then each event's data, latest last."""
+    data = thaw(instance.subject)
+    for event in instance.events:
+        if event.data:
+            data.update(thaw(event.data))
+    if isinstance(data.get("limit"), int) and not isinstance(data.get("limit"), bool):
+        data["limit"] = {"value": data["limit"], "unit": "working_day"}
+    return data
+
+
+def extension_roles(pack: Pack, workflow: Workflow) -> dict[str, str]:
+    """For events that do not record the role exercised: the transition's approver role."""
+    approvers = pack.time_limits.extension.approver_roles if pack.time_limits.extension else ()
+    out = {}
+    for t in workflow.transitions:
+        if any(a.do == "extend_clock" for a in t.actions) and t.roles:
+            out[t.id] = next((r for r in t.roles if r in approvers), t.roles[0])
+    return out
+
+
+# -- states -----------------------------------------------------------------------------------
+
+def needs_data(clock: Clock) -> bool:
+    """Whether the clock's limit depends on the record's data (not fixed, not the item's)."""
+    return clock.limit.duration is None and clock.limit.from_ not in ("item.promised", "item.statutory")
+
+
+def state_of(instance: Instance, clock_plan: ClockPlan, clock: Clock, now: dt.datetime, calendar: Calendar,
+             data: Mapping[str, Any] | None = None, explain: bool = True,
+             roles: Mapping[str, str] | None = None) -> ClockState:
+    events, _ = events_for(instance, clock_plan, clock.id, roles)
+    if data is None:
+        data = record_data(instance) if needs_data(clock) else {}
+    item = instance.item
+    if not events:
+        try:
+            limit = limit_for(clock, instance.pack, item, data, data.get("category"))
+        except ClockError:  # its limit is given when it starts (a receipt's promised days ...)
+            limit = Duration(unit="working_day", value=0)
+        return ClockState(clock=clock.id, limit=limit, status="not_started", level="green")
+    return compute(clock, events, calendar, pack=instance.pack, item=item, data=data,
+                   category=data.get("category"), now=now, explain=explain)
+
+
+def clock_states(instance: Instance, now: dt.datetime, calendar: Calendar | None = None, *,
+                 explain: bool = True) -> dict[str, ClockState]:
+    """Every clock bound in the instance's workflow, at ``now`` (the pack's calendar by default)."""
+    from .machine import compiled  # the per-workflow plan cache
+
+    p = compiled(instance.pack, instance.workflow_id)
+    calendar = calendar or p.calendar
+    data = record_data(instance) if any(needs_data(c) for c in p.clocks.clocks) else {}
+    return {c.id: state_of(instance, p.clocks, c, now, calendar, data, explain, p.extension_roles)
+            for c in p.clocks.clocks}
+
+
+def start_problems(instance: Instance, clock_plan: ClockPlan, transition: str) -> list[str]:
+    """Clocks this transition starts whose limit cannot be known (a complaint without category)."""
+    problems = []
+    data: dict[str, Any] | None = None
+    for cid, kind in clock_plan.kinds(transition):
+        if kind != "start":
+            continue
+        clock = clock_plan.by_id.get(cid)
+        if clock is None or not needs_data(clock):
+            continue
+        data = record_data(instance) if data is None else data
+        try:
+            limit_for(clock, instance.pack, instance.item, data, data.get("category"))
+        except ClockError as exc:
+            problems.append(f"{clock.name}: {in_chinese(str(exc))}")
+    return problems
+
+
+RULE_KINDS = ("pause", "extension", "correction_notice")
+
+# The time-limit engine words its refusals in English for pack authors; the staff at the window
+# read the rule broken in Chinese first (the engine's text follows, for the details).
+_IN_CHINESE = (
+    ("cannot approve an extension", "无权批准延期"),
+    ("must be approved and told to the applicant before the deadline", "延期须在时限届满前批准并告知申请人"),
+    ("would pass the statutory deadline", "延长后的期限不得超过法定时限"),
+    ("statutory limit cannot be extended", "法定时限不得延长"),
+    ("extensions of the statutory limit add up to", "法定时限的延长累计超过法律允许的期间"),
+    ("a second correction notice", "补正须一次性告知全部内容, 不能再次告知"),
+    ("may pause only for", "本事项不能因该特别程序暂停计时"),
+    ("a pause needs expected_days", "暂停计时须告知特别程序所需时间"),
+    ("unknown pause reason", "不是本政策包规定的特别程序"),
+    ("needs a reason told to the applicant", "延期须说明理由"),
+    ("before the clock", "时限尚未开始计算"),
+    ("takes its limit from", "缺少确定时限所需的信息"),
+    ("chooses its limit by", "缺少确定时限所需的信息"),
+)
+
+
+def in_chinese(message: str) -> str:
+    """``<the rule in Chinese> (<the engine's words>)``, or the engine's words alone."""
+    found = next((chinese for english, chinese in _IN_CHINESE if english in message), "")
+    return f"{found} ({message})" if found else message
+
+
+def rule_problems(instance: Instance, clock_plan: ClockPlan, transition: str, now: dt.datetime,
+                  calendar: Calendar, roles: Mapping[str, str]) -> list[str]:
+    """What the time-limit rules say against the last event (a pause reason the item does not
+    allow, an extension by a non-approver or past the deadline or the cap, a second correction
+    notice ...). Only events that can break a rule are checked, each on one clock (a pause and
+    a notice break the same rules on every clock) or on each clock it extends."""
+    checked: set[str] = set()
+    problems: list[str] = []
+    for cid, kind in clock_plan.kinds(transition):
+        if kind not in RULE_KINDS or (kind != "extension" and kind in checked):
+            continue
+        checked.add(kind)
+        clock = clock_plan.by_id.get(cid)
+        if clock is None:
+            continue
+        try:
+            state_of(instance, clock_plan, clock, now, calendar, explain=False, roles=roles)
+        except ClockError as exc:
+            problems.append(f"{clock.name}: {in_chinese(str(exc))}")
+    return problems

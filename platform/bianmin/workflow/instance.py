@@ -1,0 +1,163 @@
+"""The values the interpreter works on: who acts, what happened, what must follow.
+
+All of them are frozen. Mappings handed in (a subject, form data, effect arguments) are copied
+into read-only views (`types.MappingProxyType`, lists become tuples), so an event in the log
+can never change after it was written; :func:`thaw` turns them back into plain JSON-ready data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from collections.abc import Mapping
+from typing import Any
+
+from ..packs.model import Item, Pack, Workflow
+
+START = "start"  # the reserved event that opens a record (packs.check.START_EVENT)
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None), dt.date, dt.datetime})
+
+
+def freeze(value: Any) -> Any:
+    """A read-only deep copy: mappings become MappingProxyType, lists and sets tuples."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is dict or kind is MappingProxyType:
+        return MappingProxyType({k: freeze(v) for k, v in value.items()})
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: freeze(v) for k, v in value.items()})
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return tuple(freeze(v) for v in value)
+    return value
+
+
+def thaw(value: Any) -> Any:
+    """Plain dicts and lists again (for JSON, templates, a database column)."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is MappingProxyType or kind is dict:
+        return {k: thaw(v) for k, v in value.items()}
+    if isinstance(value, Mapping):
+        return {k: thaw(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [thaw(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """A person acting, with the roles they act in.
+
+    ``acting_for`` is set when a backup post (AB岗, xupu 七) acts for an absent colleague: the
+    roles are then the union of both people's roles (see :func:`bianmin.workflow.act_for`).
+    """
+
+    id: str
+    name: str
+    roles: frozenset[str]
+    acting_for: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One line of a record's append-only log: who did what, when, under which pack version.
+
+    ``role`` is the role the actor exercised (the first of the transition's roles they hold);
+    clocks read it for extensions, the audit trail for AB posts.
+    """
+
+    seq: int
+    at: dt.datetime
+    actor: str
+    transition: str
+    from_state: str
+    to_state: str
+    data: Mapping[str, Any]
+    pack_hash: str
+    acting_for: str | None = None
+    role: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.data, MappingProxyType):
+            object.__setattr__(self, "data", freeze(self.data))
+
+    def as_dict(self) -> dict[str, Any]:
+        """The event as plain data (``at`` in ISO format), e.g. for a JSON column."""
+        return {"seq": self.seq, "at": self.at.isoformat(), "actor": self.actor,
+                "transition": self.transition, "from_state": self.from_state,
+                "to_state": self.to_state, "data": thaw(self.data), "pack_hash": self.pack_hash,
+                "acting_for": self.acting_for, "role": self.role}
+
+
+@dataclass(frozen=True, slots=True)
+class Effect:
+    """Something the caller must do once the event is stored (issue a document, notify ...)."""
+
+    action: str
+    args: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Read-only at the top; nested lists stay lists, so that an effect compares equal to
+        # the plain data a caller writes (`Effect("notify", {"roles": ["clerk"], ...})`).
+        if not isinstance(self.args, MappingProxyType):
+            object.__setattr__(self, "args", MappingProxyType(dict(self.args)))
+
+
+@dataclass(frozen=True, slots=True)
+class Instance:
+    """One record (a case, a complaint ...) running a workflow of a pinned pack version.
+
+    ``subject`` holds the record's own fields that guards may read (for a case: number,
+    applicant, ``materials`` received ...); ``events`` is the whole log, oldest first.
+    """
+
+    pack: Pack = field(compare=False, repr=False)
+    workflow_id: str
+    state: str
+    subject: Mapping[str, Any]
+    events: tuple[Event, ...]
+    item_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.subject, MappingProxyType):
+            object.__setattr__(self, "subject", freeze(self.subject))
+
+    @property
+    def workflow(self) -> Workflow:
+        return self.pack.workflow(self.workflow_id)
+
+    @property
+    def item(self) -> Item | None:
+        return self.pack.item(self.item_id) if self.item_id else None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The result of a transition: the new instance (new state, event appended), the event to
+    store and the effects to perform, all in the same database transaction."""
+
+    instance: Instance
+    event: Event
+    effects: tuple[Effect, ...]
+
+
+class TransitionError(Exception):
+    """A transition refused; ``code`` says which check failed, ``message`` says it in Chinese.
+
+    Codes: unknown_workflow, unknown_transition, wrong_state, forbidden, invalid_form,
+    guard_failed, clock_rule, unknown_action.
+    """
+
+    def __init__(self, code: str, message: str, field_errors: list[Any] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field_errors = list(field_errors or [])
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"

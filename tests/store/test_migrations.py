@@ -1,0 +1,89 @@
+"""Schema migrations: an empty database upgrades, a second upgrade does nothing, and the schema
+the migrations make is the one the models expect."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bianmin import cli
+from bianmin.store import db, migrate, models
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite://{tmp_path / 'empty.sqlite3'}"
+    return request.getfixturevalue("postgres_databases")()
+
+
+def run(url, fn):
+    async def main():
+        await db.init_db(url, upgrade=False)
+        try:
+            return await fn()
+        finally:
+            await db.close_db()
+
+    return asyncio.run(main())
+
+
+async def _upgrade_twice():
+    before = await migrate.applied()
+    first = await migrate.upgrade()
+    second = await migrate.upgrade()
+    return before, [m.version for m in first], second, await migrate.applied()
+
+
+def test_upgrade_an_empty_database_then_nothing(empty_url):
+    before, first, second, after = run(empty_url, _upgrade_twice)
+    assert before == [] and first == [m.version for m in migrate.available()] and second == []
+    assert after == first and after[0] == 1
+
+
+async def _columns():
+    conn = db.connection()
+    found = {}
+    for model in models.__models__:
+        table = model._meta.db_table
+        if db.dialect(conn) == "sqlite":
+            rows = await db.fetch(conn, f"PRAGMA table_info({table})")
+            found[table] = {r["name"] for r in rows}
+        else:
+            rows = await db.fetch(conn, "SELECT column_name FROM information_schema.columns WHERE table_name = ?",
+                                  [table])
+            found[table] = {r["column_name"] for r in rows}
+    return found
+
+
+def test_migrated_schema_matches_the_models(empty_url):
+    async def body():
+        await migrate.upgrade()
+        return await _columns()
+
+    found = run(empty_url, body)
+    for model in models.__models__:
+        expected = set(model._meta.fields_db_projection.values())
+        assert found[model._meta.db_table] == expected, model.__name__
+
+
+def test_concurrent_upgrades_apply_once(empty_url):
+    async def body():
+        results = await asyncio.gather(*(migrate.upgrade() for _ in range(3)))
+        return [len(r) for r in results], await migrate.applied()
+
+    applied_counts, versions = run(empty_url, body)
+    assert sum(applied_counts) == len(versions) == len(migrate.available())
+
+
+def test_cli_upgrade(empty_url, capsys):
+    assert cli.main(["db", "upgrade", "--db", empty_url]) == 0
+    assert capsys.readouterr().out.splitlines() == ["applied 0001_initial"]
+    assert cli.main(["db", "upgrade", "--db", empty_url]) == 0
+    assert capsys.readouterr().out.strip() == "schema is up to date"
+
+
+def test_cli_rejects_an_unknown_url(capsys):
+    assert cli.main(["db", "upgrade", "--db", "mysql://x/y"]) == 2
+    assert "unsupported database URL" in capsys.readouterr().err
