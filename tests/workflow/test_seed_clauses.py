@@ -333,17 +333,21 @@ def test_the_unresolved_matter_window_dahepin_6(packs):
     assert archived.state == "archived"
 
 
-@pytest.mark.xfail(reason="dahepin workflows.yaml extend_by_agreement: the guard reads data.reporter_agreed, "
-                          "which its form `extension` has no field for (so it rejects it)", strict=True)
 def test_an_agreed_extension_of_an_unresolved_matter_dahepin_6_2_2(packs):
-    """dahepin 六.二.2(2): 经与反映人协商同意后, 可按约定延期."""
+    """dahepin 六.二.2(2): 经与反映人协商同意后, 可按约定延期 — and only with that agreement."""
     pack = packs["dahepin"]
     desk = person("um", "unresolved_matter_clerk")
     matter = start(pack, "unresolved_matter", subject={}, actor=desk, now=at("2026-03-02 09:00")).instance
     matter = run(matter, ("dispatch", "2026-03-02 10:00", desk, {"window": "rural_housing_window",
                                                                "complexity": "general"})).instance
-    agreed = {"reason": "需上级批复", "new_deadline": "2026-03-10", "approver": "王站长", "reporter_agreed": True}
-    run(matter, ("extend_by_agreement", "2026-03-03 09:00", person("wc", "clerk"), agreed))
+    assert deadlines(matter, "2026-03-02 11:00")["unresolved_matter_handling"][1] == D(2026, 3, 3)
+    refused = {"reason": "需上级批复", "new_deadline": "2026-03-10", "reporter_agreed": False}
+    with pytest.raises(TransitionError) as raised:
+        run(matter, ("extend_by_agreement", "2026-03-03 09:00", person("wc", "clerk"), refused))
+    assert raised.value.code == "guard_failed"
+    agreed = dict(refused, reporter_agreed=True)
+    extended = run(matter, ("extend_by_agreement", "2026-03-03 09:00", person("wc", "clerk"), agreed)).instance
+    assert deadlines(extended, "2026-03-04 09:00")["unresolved_matter_handling"] == ("running", D(2026, 3, 10))
 
 
 def test_agency_service_dahepin_5(packs):

@@ -35,7 +35,10 @@ def limit_for(clock: Clock, pack: Pack, item: Item | None = None, data: Mapping[
         if not data or data.get("limit") is None:
             raise ClockError(f"clock {clock.id!r} takes its limit from the record (data.limit): "
                              "give data: {limit: {value: N, unit: working_day}}")
-        return parse_duration(data["limit"], f"clock {clock.id!r}: data.limit")
+        raw = data["limit"]
+        if isinstance(raw, int) and not isinstance(raw, bool):  # forms ask for a number of working days
+            return Duration(unit="working_day", value=raw)
+        return parse_duration(raw, f"clock {clock.id!r}: data.limit")
     if ref.by:
         cases = dict(ref.cases)
         value = (data or {}).get(ref.by)
