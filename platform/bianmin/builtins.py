@@ -13,6 +13,7 @@ import logging
 from typing import Any, BinaryIO, Iterable
 
 from .plugins import ActionSpec, Event, FieldType, Message, hookimpl
+from .privacy import mask_phone
 
 # Field types whose values a named validator checks beyond their JSON Schema.
 _VALIDATED = {"phone": "phone", "id_number": "id_number", "credit_code": "credit_code"}
@@ -74,12 +75,6 @@ def cn_date(value: Any) -> str:
     if isinstance(value, str):
         value = dt.date.fromisoformat(value[:10])
     return f"{value.year}年{value.month}月{value.day}日"
-
-
-def mask_phone(value: Any) -> str:
-    """A phone number with its middle hidden (138****5678), for messages and exports."""
-    text = str(value or "")
-    return text[:3] + "*" * (len(text) - 7) + text[-4:] if len(text) >= 8 else text
 
 
 @hookimpl

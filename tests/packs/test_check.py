@@ -76,3 +76,24 @@ def test_a_good_pack_compiles(compiler):
     assert pack.id == "good" and pack.lineage == ("good", "_mini")
     assert pack.item("food_licence").limits.promised.value == 10
     assert [r.id for r in pack.time_limits.pause_reasons] == ["hearing", "expert_review"]
+
+
+def test_register_fields_must_be_fields_of_the_form(tmp_path):
+    """A register lists a form's answers; a field the form does not ask for is an error."""
+    import shutil
+
+    from bianmin.packs import Compiler
+
+    shutil.copytree(FIXTURES / "policies", tmp_path / "policies")
+    shutil.copytree(FIXTURES / "forms", tmp_path / "forms")
+    (tmp_path / "forms" / "agency.yaml").write_text(
+        "id: agency\ntitle: 代办\nfields:\n  - {id: client_name, label: 姓名, type: text}\n", encoding="utf-8")
+    pack = tmp_path / "policies" / "good" / "pack.yaml"
+    pack.write_text(pack.read_text(encoding="utf-8")
+                    + "agency:\n  free: true\n  ledger_fields: [client_name, client_nmae]\n  source: good 三\n",
+                    encoding="utf-8")
+    found, problems = Compiler(tmp_path / "policies", tmp_path / "forms", FIXTURES / "templates").try_compile(
+        tmp_path / "policies" / "good")
+    assert [(p.rule, p.mark.line, p.message) for p in problems] == [(
+        "dangling-reference", 27,
+        "agency form field 'client_nmae' is not defined; did you mean 'client_name'?")]

@@ -45,6 +45,7 @@ class Context:
     template_cache: dict[Path, TemplateAnalysis] = field(default_factory=dict)
     expression_cache: dict[str, str | None] = field(default_factory=dict)
     forms: set[str] | None = None
+    form_fields: dict[Path, set[str]] = field(default_factory=dict)
     # What the loaded plugins provide (actions, field types, channels ...); None: the process's.
     plugins: _plugins.Plugins | None = None
 
@@ -57,7 +58,7 @@ def check(ctx: Context) -> list[Problem]:
     ctx.ids = _collect_ids(doc)
     _load_plugins(ctx, doc)
     for run in (_dates, _sources, _organisation, _items, _time_limits, _complaints, _accountability,
-                _appraisal, _workflows, _documents, _calendar, _plugin_settings, _field_types):
+                _appraisal, _register_fields, _workflows, _documents, _calendar, _plugin_settings, _field_types):
         run(ctx, doc)
     return ctx.problems
 
@@ -308,6 +309,36 @@ def _appraisal(ctx: Context, doc: Map) -> None:
                 f"appraisal dimension weights add up to {sum(weights):g}, not 1")
     for selection in _records(appraisal, "selections"):
         _ref(ctx, selection, "disqualify", "effects", "effect")
+
+
+# Registers list the answers of a form: each field named must be one the form asks for.
+_REGISTERS = (("inquiry", "register_fields", "inquiry"), ("unresolved_matter", "register_fields", "unresolved_matter"),
+              ("agency", "ledger_fields", "agency"))
+
+
+def _register_fields(ctx: Context, doc: Map) -> None:
+    for section, key, form_id in _REGISTERS:
+        record = doc.get(section)
+        if not isinstance(record, Map) or key not in record:
+            continue
+        path = find_file(ctx.forms_dirs, f"{form_id}.yaml")
+        if path is None:
+            continue  # a missing form is reported where a workflow names it
+        fields = ctx.form_fields.get(path)
+        if fields is None:
+            fields = ctx.form_fields[path] = _field_ids(path)
+        for value, mark in _values(record, key):
+            if value not in fields:
+                _dangling(ctx, mark, value, fields, f"{form_id} form field")
+
+
+def _field_ids(path: Path) -> set[str]:
+    try:
+        form = load_file(path)
+    except LoadError:
+        return set()  # the form's own check reports it
+    fields = form.get("fields") if isinstance(form, dict) else None
+    return {f["id"] for f in fields or () if isinstance(f, dict) and isinstance(f.get("id"), str)}
 
 
 def _workflows(ctx: Context, doc: Map) -> None:
