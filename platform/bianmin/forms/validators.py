@@ -14,6 +14,14 @@ Conditions are sandboxed Jinja2 expressions over `data` (the answers, without th
 earlier field's `when`), `item` and, in a group, `row` (the group's row). A condition that cannot
 be computed (a comparison with a missing answer) counts as false; each is evaluated once per
 submission (and row).
+
+Fast path (the workflow interpreter validates a form on many transitions): a condition made of
+names, attributes, constant subscripts, constants, comparisons and `and`/`or`/`not` runs as the
+plain Python function :func:`python_expression` builds, which performs exactly the operations the
+Jinja2-compiled template performs (the sandbox's `getattr`/`getitem`, Python's operators) without
+building a template context; the checks of step 3 visit only the fields that can fail one (a
+per-form :class:`_Plan`); the validators are found by the identity of the frozen item and option
+lists. ``FAST_PATH = False`` turns all of it off, for the tests that prove both paths agree.
 """
 
 from __future__ import annotations
@@ -24,8 +32,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from jinja2 import Undefined
-from jinja2.exceptions import TemplateError
+from jinja2 import Environment, Undefined, nodes
+from jinja2.exceptions import TemplateError, TemplateSyntaxError
+from jinja2.parser import Parser
 from jinja2.sandbox import SandboxedEnvironment
 import jsonschema_rs
 from jsonschema import Draft202012Validator, ValidationError
@@ -111,10 +120,20 @@ def check_phone(s: str) -> str | None:
 _ENV: SandboxedEnvironment = environment().overlay(undefined=Undefined)
 
 
+# Set to False to validate the slow way everywhere (Jinja2 templates for conditions, every field
+# visited by the Python checks, validators keyed by value): the tests compare both paths.
+FAST_PATH = True
+
+
 @functools.lru_cache(maxsize=4096)
 def compile_condition(expression: str) -> Callable[..., Any]:
     """Compile a `when`/`required_when` expression; raises TemplateSyntaxError."""
     return _ENV.compile_expression(expression)
+
+
+@functools.lru_cache(maxsize=4096)
+def _fast_condition(expression: str) -> Callable[[Mapping[str, Any]], Any] | None:
+    return python_expression(_ENV, expression)
 
 
 def condition_env() -> SandboxedEnvironment:
@@ -123,9 +142,122 @@ def condition_env() -> SandboxedEnvironment:
 
 def holds(expression: str, data: Mapping[str, Any], item: Any = None, row: Any = None) -> bool:
     try:
+        fast = _fast_condition(expression) if FAST_PATH else None
+        if fast is not None:
+            return bool(fast({"data": data, "item": item, "row": row}))
         return bool(compile_condition(expression)(data=data, item=item, row=row))
     except (TemplateError, TypeError, ValueError, ArithmeticError, LookupError, AttributeError):
         return False
+
+
+# -- expressions as plain Python ----------------------------------------------------------------
+
+_COMPARISONS = {"eq": "==", "ne": "!=", "gt": ">", "gteq": ">=", "lt": "<", "lteq": "<=",
+                "in": "in", "notin": "not in"}
+_DICT_ATTRIBUTES = frozenset(dir(dict))  # `data.items` is the method, not the answer `items`
+
+
+def python_expression(env: Environment, text: str) -> Callable[[Mapping[str, Any]], Any] | None:
+    """``text`` as a plain Python function of the variables, or None when it uses more than
+    names, attributes, constant subscripts, constants, lists, tuples, comparisons, `and`, `or`
+    and `not` (filters, tests, calls, arithmetic ... stay with Jinja2).
+
+    The function does what the code Jinja2 generates for ``env.compile_expression(text)`` does,
+    in the same order: each name is looked up in the variables, then in ``env.globals``, else is
+    ``env.undefined``; ``a.b`` and ``a[c]`` go through the (sandboxed) environment's
+    ``getattr``/``getitem`` (for a plain dict, the same lookup done directly); comparisons and
+    the boolean operators are Python's, which is what Jinja2 emits for them (the sandbox
+    intercepts no operator). It returns the raw value (an Undefined stays Undefined), raises
+    what the template would raise, and skips only the template context."""
+    try:
+        parser = Parser(env, text, state="variable")
+        tree = parser.parse_expression()
+        if not parser.stream.eos:
+            return None
+    except TemplateSyntaxError:
+        return None
+    names: dict[str, str] = {}
+    constants: dict[str, Any] = {}
+
+    def const(value: Any) -> str:
+        key = f"_c{len(constants)}"
+        constants[key] = value
+        return key
+
+    def gen(node: nodes.Node) -> str:
+        if isinstance(node, nodes.Name) and node.ctx == "load":
+            var = names.setdefault(node.name, f"_n{len(names)}")
+            return f"(_undefined(name={const(node.name)}) if {var} is _missing else {var})"
+        if isinstance(node, nodes.Const):
+            return const(node.value)
+        if isinstance(node, nodes.Getattr) and node.ctx == "load":
+            lookup = "_getattr" if node.attr in _DICT_ATTRIBUTES else "_attr"
+            return f"{lookup}({gen(node.node)}, {const(node.attr)})"
+        if isinstance(node, nodes.Getitem) and node.ctx == "load" and isinstance(node.arg, nodes.Const):
+            return f"_item({gen(node.node)}, {const(node.arg.value)})"
+        if isinstance(node, nodes.List):
+            return "[" + ", ".join(gen(i) for i in node.items) + "]"
+        if isinstance(node, nodes.Tuple) and node.ctx == "load":
+            items = [gen(i) for i in node.items]
+            return "(" + ", ".join(items) + (",)" if len(items) == 1 else ")")
+        if isinstance(node, nodes.Compare) and all(op.op in _COMPARISONS for op in node.ops):
+            return "(" + gen(node.expr) + "".join(f" {_COMPARISONS[op.op]} {gen(op.expr)}" for op in node.ops) + ")"
+        if isinstance(node, (nodes.And, nodes.Or)):
+            return f"({gen(node.left)} {'and' if isinstance(node, nodes.And) else 'or'} {gen(node.right)})"
+        if isinstance(node, nodes.Not):
+            return f"(not {gen(node.node)})"
+        raise _NotPlain
+
+    try:
+        body = gen(tree)
+    except _NotPlain:
+        return None
+    lines = ["def expression(_v):"]
+    for name, var in names.items():
+        lines += [f"    {var} = _v.get({name!r}, _missing)",
+                  f"    if {var} is _missing:",
+                  f"        {var} = _globals.get({name!r}, _missing)"]
+    lines.append(f"    return {body}")
+    scope = {"_missing": _MISSING, "_globals": env.globals, "_undefined": env.undefined,
+             "_getattr": env.getattr, "_attr": _dict_getattr(env), "_item": _dict_getitem(env), **constants}
+    exec(compile("\n".join(lines), f"<expression {text!r}>", "exec"), scope)  # noqa: S102 - our own code
+    return scope["expression"]  # type: ignore[no-any-return]
+
+
+class _NotPlain(Exception):
+    pass
+
+
+_MISSING = object()
+
+
+def _dict_getattr(env: Environment) -> Callable[[Any, str], Any]:
+    """``env.getattr`` for a name no dict attribute has: on a plain dict, the sandbox's
+    ``getattr(obj, name)`` fails and it returns ``obj[name]`` or an undefined; so do we, directly."""
+    slow, undefined = env.getattr, env.undefined
+
+    def attr(obj: Any, name: str) -> Any:
+        if type(obj) is dict:
+            try:
+                return obj[name]
+            except KeyError:
+                return undefined(obj=obj, name=name)
+        return slow(obj, name)
+    return attr
+
+
+def _dict_getitem(env: Environment) -> Callable[[Any, Any], Any]:
+    """``env.getitem``: its first step, ``obj[key]``, done directly on a plain dict."""
+    slow = env.getitem
+
+    def item(obj: Any, key: Any) -> Any:
+        if type(obj) is dict:
+            try:
+                return obj[key]
+            except (KeyError, TypeError):
+                pass
+        return slow(obj, key)
+    return item
 
 
 # -- validation ----------------------------------------------------------------------------------
@@ -169,14 +301,17 @@ def clean(form: Form, data: Mapping[str, Any], item: Any = None) -> dict[str, An
 
 
 def _clean(form: Form, data: Mapping[str, Any], item: Any) -> tuple[dict[str, Any], _Conditions]:
-    out = {k: v for k, v in data.items() if not _empty(v)}
+    # _empty, written out: None, blank text, an empty list, tuple or mapping are not answers.
+    out = {k: v for k, v in data.items() if not (
+        v is None or (isinstance(v, str) and not v.strip()) or (isinstance(v, (list, tuple, dict)) and not v))}
     conditions = _Conditions(out, item)
+    plan = _plan(form) if FAST_PATH else None
     # In form order, so that a field hidden earlier no longer counts for a later condition.
-    for f in form.fields:
+    for f in (form.fields if plan is None else plan.shown_when):
         if f.when and not conditions.holds(f.when) and f.id in out:
             del out[f.id]
             conditions.memo.clear()  # the answers changed
-    for f in form.fields:
+    for f in (form.fields if plan is None else plan.groups):
         if f.type == "group" and isinstance(out.get(f.id), list):
             rows = [_clean_row(f, row, conditions) for row in out[f.id]]
             out[f.id] = [r for r in rows if not _empty(r)]
@@ -198,20 +333,92 @@ def _clean_row(group: Field, row: Any, conditions: _Conditions) -> Any:
 def validate(form: Form, data: Any, item: Any = None, *, choices: Choices | None = None,
              today: date | None = None) -> list[FieldError]:
     """Every error of a submission, in the order of the form's fields; [] when it is valid."""
-    if not isinstance(data, Mapping):
+    if type(data) is not dict and not isinstance(data, Mapping):
         return [FieldError("$", form.title, "提交的数据格式不正确", "type")]
     cleaned, conditions = _clean(form, data, item)
-    ctx = _Context(form, item, choices, today or date.today(), conditions)
-    errors: list[FieldError] = []
     python, compiled = _validators(form, item, choices)
     # The compiled validator answers "valid?" many times faster; only an invalid submission
     # pays for the walk that yields every error with its path.
-    if compiled is None or not compiled.is_valid(cleaned):
+    valid = compiled is not None and compiled.is_valid(cleaned)
+    if FAST_PATH and valid:  # then only the Python checks can fail, on the fields that have some
+        plan = form._cache[_PLAN]  # _plan(form), made by _clean
+        if _passes(plan, cleaned, conditions):
+            return []
+        checked = plan.checked
+        ctx = _Context(form, item, choices, today or date.today(), conditions)
+        errors = list(ctx.python_checks(cleaned, checked))
+        return _sorted(form, errors) if errors else errors
+    ctx = _Context(form, item, choices, today or date.today(), conditions)
+    errors: list[FieldError] = []
+    if not valid:
         errors = [e for error in python.iter_errors(cleaned) for e in ctx.from_schema(error)]
     seen = {e.path for e in errors}
     errors += [e for e in ctx.python_checks(cleaned) if not any(_under(e.path, p) for p in seen)]
+    return _sorted(form, errors)
+
+
+def _sorted(form: Form, errors: list[FieldError]) -> list[FieldError]:
     order = {f.id: i for i, f in enumerate(form.fields)}
     return sorted(errors, key=lambda e: (order.get(_top(e.path), len(order)), e.path))
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What validating a form needs to know of the form alone, worked out once per form."""
+
+    uses_item: bool  # a materials field or options from the item's materials: validators per item
+    names: tuple[str, ...]  # the pack option lists it uses (`options_from`), sorted
+    shown_when: tuple[Field, ...]  # the top-level fields with a `when`, in order (_clean)
+    groups: tuple[Field, ...]  # the top-level groups, in order (_clean)
+    # For each fields tuple (the form's, each group's): the fields the Python checks can fail,
+    # in order. Any other field passes them whatever its answer (see _Context.check_fields).
+    checked: Mapping[int, tuple[Field, ...]]
+    top_checked: tuple[Field, ...]  # checked[id(form.fields)]
+
+
+_NO_CHOICES: Mapping[str, Any] = {}
+_PLAN = ("validators", "plan")  # keys of Form._cache (other modules key theirs otherwise)
+_BY_IDENTITY = ("validators", "by identity")
+
+
+def _plan(form: Form) -> _Plan:
+    found = form._cache.get(_PLAN)
+    if found is None:
+        checked: dict[int, tuple[Field, ...]] = {}
+        for fields in (form.fields, *(f.fields for f in form.fields if f.fields)):
+            checked[id(fields)] = tuple(f for f in fields if _checkable(f))
+        found = form._cache[_PLAN] = _Plan(
+            uses_item=any(f.type == "materials" or f.options_from == "item_materials" for _, f in form.walk()),
+            names=tuple(sorted({f.options_from for _, f in form.walk()
+                                if f.options_from and f.options_from != "item_materials"})),
+            shown_when=tuple(f for f in form.fields if f.when),
+            groups=tuple(f for f in form.fields if f.type == "group"),
+            checked=checked, top_checked=checked[id(form.fields)])
+    return found
+
+
+def _passes(plan: _Plan, cleaned: Mapping[str, Any], conditions: _Conditions) -> bool:
+    """True when _Context.check_fields surely yields nothing for the top-level fields: no field
+    whose answer it checks (a checksum, a date, a group) is answered, and every conditional
+    required field left out is hidden or not required (the same conditions, in the same order,
+    through the same memo). False: let check_fields run (it finds the errors, if any)."""
+    holds = conditions.holds
+    for f in plan.top_checked:
+        if f.id in cleaned:
+            if not (f.type == "group" or f.type in _CHECKERS or f.type in ("date", "datetime")):
+                continue
+            return False
+        shown = not f.when or holds(f.when, None)
+        if shown and f.conditional and (f.required or (f.required_when and holds(f.required_when, None))):
+            return False
+    return True
+
+
+def _checkable(f: Field) -> bool:
+    """Whether check_fields can report an error on this field: a missing conditional required
+    answer, a group's rows, or a value with a checksum, a calendar date or a date bound."""
+    return ((f.conditional and (f.required or bool(f.required_when))) or f.type == "group"
+            or f.type in _CHECKERS or f.type in ("date", "datetime"))
 
 
 def _under(path: str, prefix: str) -> bool:
@@ -224,6 +431,37 @@ def _top(path: str) -> str:
 
 def _validators(form: Form, item: Any, choices: Choices | None) -> tuple[Draft202012Validator, Any]:
     """The form's validators (jsonschema, and jsonschema-rs when it accepts the schema), built once."""
+    if FAST_PATH:
+        # The same validators, found by the identity of what they were built from when that is
+        # immutable (a frozen Item, tuples of frozen Options): no key to rebuild and hash.
+        plan = _plan(form)
+        names = plan.names
+        get = (choices or _NO_CHOICES).get
+        if not names:
+            lists: tuple[Any, ...] = ()
+        elif len(names) == 1:
+            lists = (get(names[0], ()),)
+        else:
+            lists = tuple([get(n, ()) for n in names])
+        used = item if plan.uses_item else None
+        if type(used) in _FROZEN_ITEMS and all([type(o) is tuple for o in lists]):
+            memo = form._cache.get(_BY_IDENTITY)
+            if memo is None:
+                memo = form._cache[_BY_IDENTITY] = {}
+            ident = (id(used), *[id(o) for o in lists]) if len(lists) != 1 else (id(used), id(lists[0]))
+            hit = memo.get(ident)
+            if hit is not None and hit[0] is used and (
+                    hit[1][0] is lists[0] if len(lists) == 1 else all([a is b for a, b in zip(hit[1], lists)])):
+                return hit[2]  # type: ignore[no-any-return]
+            if len(memo) > 64:
+                memo.clear()
+            found = _validators_by_key(form, item, choices)
+            memo[ident] = (used, lists, found)  # holds what it names: an id is not reused meanwhile
+            return found
+    return _validators_by_key(form, item, choices)
+
+
+def _validators_by_key(form: Form, item: Any, choices: Choices | None) -> tuple[Draft202012Validator, Any]:
     key = (_item_key(form, item), _choices_key(form, choices))
     found = form._cache.get(key)
     if found is None:
@@ -365,13 +603,16 @@ class _Context:
 
     # -- what the schema cannot say
 
-    def python_checks(self, data: Mapping[str, Any]) -> Iterable[FieldError]:
-        yield from self.check_fields(self.form.fields, data, None, [])
+    def python_checks(self, data: Mapping[str, Any],
+                      checked: Mapping[int, tuple[Field, ...]] | None = None) -> Iterable[FieldError]:
+        """``checked`` (a :class:`_Plan`'s): visit only the fields that can fail a check."""
+        yield from self.check_fields(self.form.fields, data, None, [], checked)
 
     def check_fields(self, fields: Sequence[Field], values: Mapping[str, Any],
-                     row: Mapping[str, Any] | None, steps: list[str | int]) -> Iterable[FieldError]:
+                     row: Mapping[str, Any] | None, steps: list[str | int],
+                     checked: Mapping[int, tuple[Field, ...]] | None = None) -> Iterable[FieldError]:
         holds = self.conditions.holds
-        for f in fields:
+        for f in (fields if checked is None else checked[id(fields)]):
             here = steps + [f.id]
             if f.id not in values:
                 # An answered field is shown (clean dropped hidden answers); a missing one may not be.
@@ -383,7 +624,7 @@ class _Context:
             if f.type == "group" and isinstance(value, list):
                 for i, r in enumerate(value):
                     if isinstance(r, Mapping):
-                        yield from self.check_fields(f.fields, r, r, here + [i])
+                        yield from self.check_fields(f.fields, r, r, here + [i], checked)
                 continue
             message = self.check_value(f, value)
             if message:
@@ -428,3 +669,12 @@ _CHECKERS: dict[str, Callable[[str, date], str | None]] = {
     "credit_code": lambda s, today: check_credit_code(s),
     "phone": lambda s, today: check_phone(s),
 }
+
+
+def _frozen_items() -> frozenset[type]:
+    from ..packs.model import Item  # frozen, with tuples of frozen materials
+
+    return frozenset({type(None), Item})
+
+
+_FROZEN_ITEMS = _frozen_items()

@@ -29,25 +29,39 @@ if a receipt was issued. The data a clock's limit depends on (``by:
 urgency``, ``data.limit``, a complaint's ``category``) is the record's subject overlaid with the
 data of every event in order; a bare number under ``limit`` (the first-inquiry receipt's
 ``limit``) means that many working days.
+
+**Plain histories, fast** (:func:`plain_state`). :func:`fire` asks the clocks two questions:
+does the time-limits engine accept a pause, and did a completion come after the deadline. Most
+records have a plain history for the clock asked about: it starts, is accepted, pauses and
+resumes in turn and completes, with a limit of its own or the item's. For such a history the
+answer is worked out here in one pass over the log, with the engine's own pieces (``limit_for``,
+the unit's meter, ``level_for``) and the same calendar operations in the same order as
+:func:`bianmin.timelimits.compute`, without building its clock events and state; anything else
+(a correction notice, an extension, a refusal, a limit taken from the record's data, a pause the
+rules refuse, events out of order, any exception) is left to the engine, which answers (or
+raises) as before. ``tests/workflow/test_plain_clocks.py`` compares both on generated histories.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..calendar import Calendar
-from ..packs.model import Clock, Duration, Pack, Workflow
+from ..packs.model import Clock, Duration, Item, Pack, Workflow
 from ..timelimits import ClockError, ClockEvent, ClockState, compute, limit_for
+from ..timelimits.levels import SEVERITY, level_for
 from ..timelimits.limits import is_item_clock
+from ..timelimits.units import meter_for
 from .instance import START, Event, Instance, thaw
 
 LIFECYCLE = {"request_correction": "correction_notice", "resubmit": "resubmitted",
              "accept": "accepted", "accept_on_commitment": "accepted"}
 STOP_KINDS = {"refuse": "refused", "withdraw": "withdrawn"}
 STOPS = ("completed", "refused", "withdrawn")
+PLAIN_KINDS = frozenset({"start", "accepted", "pause", "resume", "completed"})  # see plain_state
 _ACTION_KINDS = {"start_clock": "start", "pause_clock": "pause", "resume_clock": "resume", "stop_clock": "stop"}
 
 
@@ -60,6 +74,12 @@ class ClockPlan:
     item_clocks: frozenset[str]
     bound: Mapping[str, tuple[tuple[str, str], ...]]  # from the bindings alone (for effects)
     by_id: Mapping[str, Clock]
+    # For plain_state, per clock: transition -> its one kind for the clock, when that kind is a
+    # plain one; the transitions that tell the clock anything else (or several things).
+    plain: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    odd: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    scans: Mapping[str, int] = field(default_factory=dict)  # clocks with one number hear the same events
+    facts: PlainFacts | None = None
 
     def kinds(self, transition: str) -> tuple[tuple[str, str], ...]:
         return self.on.get(transition, ())
@@ -93,7 +113,41 @@ def plan(pack: Pack, workflow: Workflow) -> ClockPlan:
     for transition, kind in LIFECYCLE.items():
         for clock in items:
             add(transition, clock, kind)
-    return ClockPlan(clocks, {k: tuple(v) for k, v in on.items()}, items, bound, {c.id: c for c in clocks})
+    plain: dict[str, dict[str, str]] = {c.id: {} for c in clocks}
+    odd: dict[str, set[str]] = {c.id: set() for c in clocks}
+    for transition, pairs in on.items():
+        for clock in {cid for cid, _ in pairs}:
+            mine = [kind for cid, kind in pairs if cid == clock]
+            if clock not in plain:
+                continue
+            if len(mine) == 1 and mine[0] in PLAIN_KINDS:
+                plain[clock][transition] = mine[0]
+            else:
+                odd[clock].add(transition)
+    frozen_odd = {k: frozenset(v) for k, v in odd.items()}
+    signatures: dict[Any, int] = {}
+    scans = {c.id: signatures.setdefault((tuple(sorted(plain[c.id].items())), frozen_odd[c.id], c.id in items),
+                                         len(signatures)) for c in clocks}
+    tl = pack.time_limits
+    facts = PlainFacts(
+        items={i.id: i for i in pack.items},
+        pause_reasons=frozenset(r.id for r in tl.pause_reasons),
+        pause_needs_days=bool(tl.pause and "expected_duration" in tl.pause.requires),
+        start_event=tl.clock_start.event if tl.clock_start else "received",
+        periods=tuple(p.times for p in pack.office_hours.periods) if pack.office_hours else ())
+    return ClockPlan(clocks, {k: tuple(v) for k, v in on.items()}, items, bound, {c.id: c for c in clocks},
+                     plain, frozen_odd, scans, facts)
+
+
+@dataclass(frozen=True, slots=True)
+class PlainFacts:
+    """What plain_state reads of the pack, looked up once (the same values the engine reads)."""
+
+    items: Mapping[str, Item]
+    pause_reasons: frozenset[str]
+    pause_needs_days: bool  # time_limits.pause.requires expected_duration
+    start_event: str  # time_limits.clock_start.event, "received" by default
+    periods: tuple[Any, ...]  # office hours, for working-hour meters
 
 
 # -- an event's meaning for a clock -----------------------------------------------------------
@@ -216,6 +270,226 @@ def clock_states(instance: Instance, now: dt.datetime, calendar: Calendar | None
             for c in p.clocks.clocks}
 
 
+# -- plain histories, fast ---------------------------------------------------------------------
+
+class Plain(NamedTuple):
+    """What :func:`plain_state` answers: the clock's status and deadline at ``now`` (those of
+    the engine's ClockState) and the seqs of the log events it was computed from (evidence)."""
+
+    status: str
+    deadline: dt.date | None
+    seqs: list[int]
+
+
+def plain_state(instance: Instance, clock_plan: ClockPlan, clock: Clock, now: dt.datetime,
+                calendar: Calendar, scanned: dict[int, Any] | None = None) -> Plain | None:
+    """The clock's status and deadline at ``now``, as :func:`state_of` gives them, when the
+    clock's history is plain (see the module docstring); None when it is not, or when anything
+    raises: the caller then asks the engine, which gives the answer or the error.
+
+    ``scanned`` (a dict the caller keeps for one instance) shares the pass over the log between
+    clocks that hear the same events (a case's promised and statutory clocks)."""
+    try:
+        return _plain(instance, clock_plan, clock, now, calendar, scanned, True)
+    except Exception:  # noqa: BLE001 - the engine raises it again, in its own order
+        return None
+
+
+def plain_accepts(instance: Instance, clock_plan: ClockPlan, clock: Clock, now: dt.datetime) -> bool:
+    """Whether the engine accepts the clock's plain history at ``now`` (its last event a pause,
+    say): the same checks as :func:`plain_state` (the order of events, the start, pauses and
+    resumes in turn, the pause rules, the limit and the unit) without the deadline arithmetic,
+    which a pause does not depend on. False: not plain, ask the engine. (The one thing left
+    unasked is whether the calendar covers the deadlines; the clocks answer that when they
+    are computed.)"""
+    try:
+        return _plain(instance, clock_plan, clock, now, None, None, False) is not None
+    except Exception:  # noqa: BLE001
+        return False
+
+
+_ACCEPTED = object()  # _plain without arithmetic: the history passed every check
+
+
+def _plain(instance: Instance, clock_plan: ClockPlan, clock: Clock, now: dt.datetime, calendar: Calendar | None,
+           scanned: dict[int, Any] | None, arithmetic: bool) -> Any:
+    cid = clock.id
+    facts = clock_plan.facts
+    scan = clock_plan.scans.get(cid)
+    if facts is None or scan is None or needs_data(clock):
+        return None
+    item = None
+    if instance.item_id:
+        item = facts.items.get(instance.item_id)
+        if item is None:
+            return None  # instance.item raises
+    if scanned is None:
+        found = _plain_events(instance, clock_plan, cid, facts.start_event)
+    else:
+        found = scanned.get(scan)
+        if found is None:
+            found = scanned[scan] = _plain_events(instance, clock_plan, cid, facts.start_event)
+    if found is _NOT_PLAIN:
+        return None
+    mine, start = found
+    if not mine:  # state_of: not started, whatever the limit
+        return Plain("not_started", None, []) if arithmetic else _ACCEPTED
+    if mine[-1][1].at > now:
+        return None
+    pack = instance.pack
+    # compute(): the limit and the unit's meter, as _Replay builds them
+    limit = limit_for(clock, pack, item, {}, None)
+    meter = meter_for(limit.unit, calendar, facts.periods)  # type: ignore[arg-type]
+    warnings = clock.warnings or pack.time_limits.warnings
+    if not arithmetic and not _levels_known(warnings, meter):
+        return None
+    # _Replay.run's loop
+    due = before = None
+    pause: Event | None = None
+    expected: int | None = None
+    stop: Event | None = None
+    for i, (kind, event) in enumerate(mine):
+        if i == start:
+            due = meter.end(event.at, limit.value) if arithmetic else _ACCEPTED
+            continue
+        if due is None:
+            if kind not in ("start", "accepted"):
+                return None  # the engine: "<kind> before the clock started"
+            continue
+        if kind == "pause":
+            if pause is not None:
+                return None  # paused twice
+            expected = _pause_allowed(facts, item, event)
+            if expected is _REFUSED:
+                return None
+            pause, before = event, due
+        elif kind == "resume":
+            if pause is None:
+                return None
+            if arithmetic:
+                due = _resumed(meter, pause.at, event.at, due)
+            pause = None
+        elif kind == "completed":
+            if pause is not None:
+                return None
+            stop = event
+    if not arithmetic:
+        return _ACCEPTED
+    assert calendar is not None
+    seqs = [event.seq for _, event in mine]
+    # _Replay._state
+    if start is None or due is None:
+        return Plain("not_started", None, seqs)
+    ref = due
+    if stop is not None:
+        at = stop.at
+        status = "completed_late" if meter.passed(at, due) else "completed_on_time"
+        remaining = meter.remaining(at, due)
+    elif pause is not None:
+        assert before is not None
+        at, status = pause.at, "paused"
+        remaining = meter.remaining(pause.at, before)
+        ref = before
+        end = pause.at
+        if expected is not None:
+            days = meter.end(pause.at, expected) if meter.unit != "working_hour" else \
+                meter_for("working_day", calendar, ()).end(pause.at, expected)
+            end = dt.datetime.combine(days.day, pause.at.timetz())
+        due = _resumed(meter, pause.at, max(now, end), due)
+    else:
+        at = now
+        status = "overdue" if meter.passed(now, due) else "running"
+        remaining = meter.remaining(now, due)
+    late = status in ("overdue", "completed_late")
+    if not late and not _levels_plain(warnings, meter):  # else it reads no calendar and cannot raise
+        level_for(warnings, meter, at, ref, remaining, float(limit.value), late, calendar)
+    return Plain(status, due.day, seqs)
+
+
+_NOT_PLAIN: Any = object()
+
+
+def _plain_events(instance: Instance, clock_plan: ClockPlan, cid: str, start_event: str) -> Any:
+    """events_for on a plain history: the clock's (kind, log event)s, from its start on (an item
+    clock: from the opening) up to its completion, and the index of the one it counts from
+    (find_start, without a correction notice); _NOT_PLAIN when the history is not plain (a
+    transition tells the clock something else, or events go back in time)."""
+    kinds, odd = clock_plan.plain[cid], clock_plan.odd[cid]
+    item_clock = cid in clock_plan.item_clocks
+    started = item_clock
+    mine: list[tuple[str, Event]] = []
+    receipt = accepted = None
+    last_at = None
+    for event in instance.events:
+        kind = kinds.get(event.transition)
+        if kind is None:
+            if event.transition in odd:
+                return _NOT_PLAIN
+            continue
+        if not started and kind != "start":
+            continue
+        started = True
+        if last_at is not None and event.at < last_at:  # the engine's _check_order
+            return _NOT_PLAIN
+        last_at = event.at
+        if kind == "start" and receipt is None:
+            receipt = len(mine)
+        elif kind == "accepted" and accepted is None:
+            accepted = len(mine)
+        mine.append((kind, event))
+        if kind == "completed":
+            break
+    if not item_clock:
+        return mine, receipt
+    # a case clock starts at receipt (clock_start: received) or acceptance, else at acceptance
+    start = receipt if start_event == "received" else None
+    return mine, (start if start is not None else accepted)
+
+
+def _levels_plain(warnings: Any, meter: Any) -> bool:
+    """Whether level_for on this meter reads nothing but its arguments (every warning's level is
+    known and its `remaining` is in the meter's unit, or it has none): it cannot raise."""
+    return all(w.level in SEVERITY and (w.remaining is None or w.remaining.unit == meter.unit) for w in warnings)
+
+
+def _levels_known(warnings: Any, meter: Any) -> bool:
+    """Whether level_for can weigh every warning on this meter (its _left raises otherwise)."""
+    for w in warnings:
+        if w.level not in SEVERITY:
+            return False
+        unit = w.remaining.unit if w.remaining is not None else None
+        if unit is not None and unit not in (meter.unit, "working_day", "natural_day") and \
+                not (unit == "working_hour" and meter.periods):
+            return False
+    return True
+
+
+_REFUSED: Any = object()
+
+
+def _pause_allowed(facts: PlainFacts, item: Item | None, event: Event) -> Any:
+    """The pause's announced days (None: not announced) when the engine's pause rules accept
+    it (_Replay._check_pause, on the clock event _clock_event makes), else _REFUSED."""
+    data = event.data
+    expected = data.get("expected_duration", data.get("expected_days"))
+    days = expected if isinstance(expected, int) else None
+    if days is not None and days < 0:
+        return _REFUSED  # ClockEvent refuses it
+    reason = str(data.get("reason") or "")
+    if reason not in facts.pause_reasons:
+        return _REFUSED
+    if item is not None and item.pausable_for and reason not in item.pausable_for:
+        return _REFUSED
+    if facts.pause_needs_days and days is None:
+        return _REFUSED
+    return days
+
+
+def _resumed(meter: Any, paused: dt.datetime, resumed: dt.datetime, due: Any) -> Any:
+    """_Replay._resume's deadline (the explanation aside)."""
+    return due if meter.passed(paused, due) else meter.shift(due, meter.lost(paused, resumed))
+
+
 def start_problems(instance: Instance, clock_plan: ClockPlan, transition: str) -> list[str]:
     """Clocks this transition starts whose limit cannot be known (a complaint without category)."""
     problems = []
@@ -276,6 +550,8 @@ def rule_problems(instance: Instance, clock_plan: ClockPlan, transition: str, no
         clock = clock_plan.by_id.get(cid)
         if clock is None:
             continue
+        if kind == "pause" and plain_accepts(instance, clock_plan, clock, now):
+            continue  # a plain history the engine accepts: no replay
         try:
             state_of(instance, clock_plan, clock, now, calendar, explain=False, roles=roles)
         except ClockError as exc:

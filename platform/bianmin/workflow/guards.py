@@ -17,6 +17,11 @@ now        the moment of the transition
 
 A name or attribute that does not exist is an error, not a silent false: :class:`GuardError`
 names the missing variable (``data.reporter_agreed``).
+
+A guard made of names, attributes, comparisons and ``and``/``or``/``not`` (most are) runs as the
+plain Python function :func:`bianmin.forms.validators.python_expression` builds: the same
+operations as the Jinja2 template, in the same order, without building a template context for
+each call; anything else (filters, calls, tests) runs through Jinja2.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from typing import Any, Callable
 from jinja2 import Undefined, nodes
 from jinja2.exceptions import TemplateError, UndefinedError
 
+from ..forms.validators import python_expression
 from ..sandbox import environment
 
 _ATTRIBUTE = re.compile(r"has no attribute '([^']+)'")
@@ -49,10 +55,15 @@ class Guard:
     run: Callable[..., Any]
     names: frozenset[str]  # the variables it reads (case, data, item ...)
     paths: tuple[str, ...]  # every dotted path it reads: data.reporter_agreed, case.state ...
+    plain: Callable[[dict[str, Any]], Any] | None = None  # run, as plain Python (None: no such form)
 
     def __call__(self, **variables: Any) -> bool:
+        return self.holds(variables)
+
+    def holds(self, variables: dict[str, Any]) -> bool:
+        """The guard's value for these variables (raises GuardError)."""
         try:
-            result = self.run(**variables)
+            result = self.plain(variables) if self.plain is not None else self.run(**variables)
             if isinstance(result, Undefined):
                 raise UndefinedError(result._undefined_message)
             return bool(result)
@@ -83,7 +94,7 @@ def compile_guard(text: str) -> Guard:
     names = frozenset(n.name for n in tree.find_all(nodes.Name) if n.ctx == "load")
     paths = tuple(dict.fromkeys(p for node in tree.find_all((nodes.Getattr, nodes.Getitem))
                                 if (p := _path(node))))
-    return Guard(text, run, names, paths)
+    return Guard(text, run, names, paths, python_expression(env, text))
 
 
 def _runner(expression: Any) -> Callable[..., Any]:

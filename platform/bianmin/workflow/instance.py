@@ -3,10 +3,15 @@
 All of them are frozen. Mappings handed in (a subject, form data, effect arguments) are copied
 into read-only views (`types.MappingProxyType`, lists become tuples), so an event in the log
 can never change after it was written; :func:`thaw` turns them back into plain JSON-ready data.
+
+They are built on every transition, so their ``__init__`` is written by hand (:func:`_slots_init`):
+the signature, the defaults and the freezing of the generated one, setting each slot directly
+instead of through ``object.__setattr__`` (a frozen dataclass's way), about twice as fast.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -26,13 +31,26 @@ def freeze(value: Any) -> Any:
     kind = type(value)
     if kind in _SCALARS:
         return value
-    if kind is dict or kind is MappingProxyType:
-        return MappingProxyType({k: freeze(v) for k, v in value.items()})
-    if isinstance(value, Mapping):
-        return MappingProxyType({k: freeze(v) for k, v in value.items()})
+    if kind is dict or kind is MappingProxyType or isinstance(value, Mapping):
+        # (Scalars, most values, are kept without a call.)
+        return MappingProxyType({k: v if type(v) in _SCALARS else freeze(v) for k, v in value.items()})
     if isinstance(value, (list, tuple, set, frozenset)):
-        return tuple(freeze(v) for v in value)
+        return tuple([v if type(v) in _SCALARS else freeze(v) for v in value])
     return value
+
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+def _slots_init(cls: type, source: str) -> None:
+    """Give the frozen slotted dataclass ``cls`` the ``__init__`` in ``source``, in which
+    ``_set_<field>(self, value)`` sets a slot (the slot's own descriptor)."""
+    scope: dict[str, Any] = {f"_set_{f.name}": cls.__dict__[f.name].__set__ for f in dataclasses.fields(cls)}
+    scope.update(MappingProxyType=MappingProxyType, freeze=freeze, _EMPTY=_EMPTY)
+    exec(source, scope)  # noqa: S102 - our own code
+    init = scope["__init__"]
+    init.__qualname__ = f"{cls.__name__}.__init__"
+    cls.__init__ = init  # type: ignore[misc]
 
 
 def thaw(value: Any) -> Any:
@@ -63,7 +81,7 @@ class Actor:
     acting_for: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Event:
     """One line of a record's append-only log: who did what, when, under which pack version.
 
@@ -82,10 +100,6 @@ class Event:
     acting_for: str | None = None
     role: str = ""
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.data, MappingProxyType):
-            object.__setattr__(self, "data", freeze(self.data))
-
     def as_dict(self) -> dict[str, Any]:
         """The event as plain data (``at`` in ISO format), e.g. for a JSON column."""
         return {"seq": self.seq, "at": self.at.isoformat(), "actor": self.actor,
@@ -94,21 +108,18 @@ class Event:
                 "acting_for": self.acting_for, "role": self.role}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Effect:
-    """Something the caller must do once the event is stored (issue a document, notify ...)."""
+    """Something the caller must do once the event is stored (issue a document, notify ...).
+
+    ``args`` is read-only at the top; nested lists stay lists, so that an effect compares equal
+    to the plain data a caller writes (`Effect("notify", {"roles": ["clerk"], ...})`)."""
 
     action: str
     args: Mapping[str, Any] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        # Read-only at the top; nested lists stay lists, so that an effect compares equal to
-        # the plain data a caller writes (`Effect("notify", {"roles": ["clerk"], ...})`).
-        if not isinstance(self.args, MappingProxyType):
-            object.__setattr__(self, "args", MappingProxyType(dict(self.args)))
 
-
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Instance:
     """One record (a case, a complaint ...) running a workflow of a pinned pack version.
 
@@ -123,10 +134,6 @@ class Instance:
     events: tuple[Event, ...]
     item_id: str | None = None
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.subject, MappingProxyType):
-            object.__setattr__(self, "subject", freeze(self.subject))
-
     @property
     def workflow(self) -> Workflow:
         return self.pack.workflow(self.workflow_id)
@@ -136,7 +143,7 @@ class Instance:
         return self.pack.item(self.item_id) if self.item_id else None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Outcome:
     """The result of a transition: the new instance (new state, event appended), the event to
     store and the effects to perform, all in the same database transaction."""
@@ -144,6 +151,48 @@ class Outcome:
     instance: Instance
     event: Event
     effects: tuple[Effect, ...]
+
+
+_slots_init(Event, """
+def __init__(self, seq, at, actor, transition, from_state, to_state, data, pack_hash, acting_for=None, role=""):
+    _set_seq(self, seq)
+    _set_at(self, at)
+    _set_actor(self, actor)
+    _set_transition(self, transition)
+    _set_from_state(self, from_state)
+    _set_to_state(self, to_state)
+    if not isinstance(data, MappingProxyType):
+        data = _EMPTY if type(data) is dict and not data else freeze(data)
+    _set_data(self, data)
+    _set_pack_hash(self, pack_hash)
+    _set_acting_for(self, acting_for)
+    _set_role(self, role)
+""")
+
+_slots_init(Effect, """
+def __init__(self, action, args=None):
+    _set_action(self, action)
+    if not isinstance(args, MappingProxyType):
+        args = MappingProxyType({} if args is None else dict(args))
+    _set_args(self, args)
+""")
+
+_slots_init(Instance, """
+def __init__(self, pack, workflow_id, state, subject, events, item_id=None):
+    _set_pack(self, pack)
+    _set_workflow_id(self, workflow_id)
+    _set_state(self, state)
+    _set_subject(self, subject if isinstance(subject, MappingProxyType) else freeze(subject))
+    _set_events(self, events)
+    _set_item_id(self, item_id)
+""")
+
+_slots_init(Outcome, """
+def __init__(self, instance, event, effects):
+    _set_instance(self, instance)
+    _set_event(self, event)
+    _set_effects(self, effects)
+""")
 
 
 class TransitionError(Exception):

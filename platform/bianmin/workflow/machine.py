@@ -24,17 +24,41 @@ import datetime as dt
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from ..calendar import Calendar
 from ..packs.model import Item, Pack, State, Timer, Transition, Violation, Workflow
 from . import actions, record, submission
-from .clocks import STOPS, ClockPlan, extension_roles, rule_problems, start_problems
+from .clocks import RULE_KINDS, STOPS, ClockPlan, extension_roles, needs_data, rule_problems, start_problems
 from .clocks import plan as clock_plan
 from .guards import Guard, GuardError, compile_guard
 from .instance import START, Actor, Effect, Event, Instance, Outcome, TransitionError, thaw
 from .timers import violation_timers
 from .violations import detected, provable
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """One transition, ready to take: everything :func:`fire` needs that the pack alone decides."""
+
+    t: Transition
+    any_state: bool  # from: "*"
+    states: frozenset[str]  # from
+    roles: tuple[str, ...]
+    approver: bool  # an extension: an approver role is preferred (_role)
+    form: str
+    guard: Guard | None
+    # The guard's variables, when it reads them by name alone (a plain guard; see _check_guard):
+    # whether it reads the record (case, record, the subject's name) and the data.
+    guard_record: bool
+    guard_data: bool
+    actions: tuple[Effect, ...] | None  # the actions' effects when none depends on the event
+    clock_effects: tuple[Effect, ...]  # the bindings' effects, but the pauses'
+    pauses: tuple[str, ...]  # clocks its bindings pause (their effect carries the form's data)
+    clock_rules: bool  # _check_clocks has something to check (a start, pause, extension, notice)
+    proofs: tuple[Violation, ...]  # the violations it may prove
+    documents: bool  # one of them is a document never issued (detected reads the documents issued)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +80,10 @@ class Compiled:
     proofs: Mapping[str, tuple[Violation, ...]]  # transition id -> violations it may prove
     steps: Mapping[str, tuple[Step, ...]]  # transition id -> its actions, ready to run
     clock_effects: Mapping[str, tuple[Effect, ...]]  # transition id -> its bindings' effects
+    plans: Mapping[str, Plan]  # transition id -> the transition, ready to take
+    opening_rules: bool  # the opening starts a clock whose limit depends on the record (start_problems)
+    opening_effects: tuple[Effect, ...] | None  # the opening's clock effects (None: one is a pause's)
+    record_names: frozenset[str]  # the guard variables that are the record (case, record, <subject>)
     _calendar: list[Calendar] = field(default_factory=list, compare=False)
 
     @property
@@ -86,23 +114,62 @@ def compiled(pack: Pack, workflow_id: str) -> Compiled:
 def _compile(pack: Pack, wf: Workflow) -> Compiled:
     rules = pack.time_limits.extension
     clocks = clock_plan(pack, wf)
+    guards = {t.id: compile_guard(t.guard) for t in wf.transitions if t.guard}
+    roles = extension_roles(pack, wf)
+    proofs = provable(pack, wf, clocks)
+    steps = {t.id: tuple(_step(a.do, dict(a.with_)) for a in t.actions) for t in wf.transitions}
+    clock_effects = {t: tuple(_bound_effects(pairs)) for t, pairs in clocks.bound.items()}
+    record_names = frozenset({"case", "record"} | ({wf.subject} - _VARIABLES))
+    plans = {}
+    for t in wf.transitions:
+        guard = guards.get(t.id)
+        static = [s[3] for s in steps[t.id]]
+        plans[t.id] = Plan(
+            t=t, any_state="*" in t.from_, states=frozenset(t.from_), roles=tuple(t.roles),
+            approver=t.id in roles, form=t.form, guard=guard,
+            guard_record=guard is not None and bool(guard.names & record_names),
+            guard_data=guard is not None and "data" in guard.names,
+            actions=tuple(e for effects in static for e in effects) if all(x is not None for x in static) else None,  # type: ignore[union-attr]
+            clock_effects=clock_effects.get(t.id, ()),
+            pauses=tuple(clock for clock, kind in clocks.bound.get(t.id, ()) if kind == "pause"),
+            clock_rules=_has_clock_rules(clocks, t.id),
+            proofs=proofs.get(t.id, ()),
+            documents=any(v.detect.rule == "document_missing" for v in proofs.get(t.id, ())))
     return Compiled(
         pack=pack, workflow=wf,
         transitions={t.id: t for t in wf.transitions},
         states={s.id: s for s in wf.states},
-        guards={t.id: compile_guard(t.guard) for t in wf.transitions if t.guard},
+        guards=guards,
         clocks=clocks,
-        extension_roles=extension_roles(pack, wf),
+        extension_roles=roles,
         approvers=frozenset(rules.approver_roles if rules else ()),
         issues={t.id: frozenset(a.arg("document") for a in t.actions if a.do == "issue_document")
                 for t in wf.transitions},
         items={i.id: i for i in pack.items},
         role_names={r.id: r.name for r in pack.roles},
         violation_timers=violation_timers(pack, wf),
-        proofs=provable(pack, wf, clocks),
-        steps={t.id: tuple(_step(a.do, dict(a.with_)) for a in t.actions) for t in wf.transitions},
-        clock_effects={t: tuple(_bound_effects(pairs)) for t, pairs in clocks.bound.items()},
+        proofs=proofs,
+        steps=steps,
+        clock_effects=clock_effects,
+        plans=plans,
+        opening_rules=_has_clock_rules(clocks, START),
+        opening_effects=None if any(kind == "pause" for _, kind in clocks.bound.get(START, ()))
+        else clock_effects.get(START, ()),
+        record_names=record_names,
     )
+
+
+_VARIABLES = frozenset({"case", "record", "item", "data", "actor", "pack", "now"})
+
+
+def _has_clock_rules(clocks: ClockPlan, transition: str) -> bool:
+    """Whether _check_clocks can refuse the transition: it starts a clock whose limit depends on
+    the record's data (start_problems), or pauses, extends or gives a correction notice."""
+    for cid, kind in clocks.kinds(transition):
+        clock = clocks.by_id.get(cid)
+        if kind in RULE_KINDS or (kind == "start" and clock is not None and needs_data(clock)):
+            return True
+    return False
 
 
 def _step(name: str, args: dict[str, Any]) -> Step:
@@ -141,10 +208,12 @@ def start(pack: Pack, workflow_id: str, *, subject: Mapping[str, Any], actor: Ac
     wf = c.workflow
     event = Event(1, now, actor.id, START, "", wf.initial, data or {}, pack.content_hash, actor.acting_for)
     instance = Instance(pack, workflow_id, wf.initial, subject, (event,), item_id)
-    problems = start_problems(instance, c.clocks, START)
-    if problems:
-        raise TransitionError("clock_rule", f"“{wf.name}”无法开始计时: " + "; ".join(problems))
-    return Outcome(instance, event, tuple(_clock_effects(c, START, event)))
+    if c.opening_rules:  # a clock it starts may lack its limit
+        problems = start_problems(instance, c.clocks, START)
+        if problems:
+            raise TransitionError("clock_rule", f"“{wf.name}”无法开始计时: " + "; ".join(problems))
+    effects = c.opening_effects if c.opening_effects is not None else tuple(_clock_effects(c, START, event))
+    return Outcome(instance, event, effects)
 
 
 # -- taking a transition ----------------------------------------------------------------------
@@ -152,45 +221,56 @@ def start(pack: Pack, workflow_id: str, *, subject: Mapping[str, Any], actor: Ac
 def fire(instance: Instance, transition_id: str, *, actor: Actor, data: Mapping[str, Any] | None = None,
          now: dt.datetime) -> Outcome:
     """Take a transition; the checks and their codes are listed in the module docstring."""
-    c = compiled(instance.pack, instance.workflow_id)
-    t = c.transitions.get(transition_id)
-    if t is None:
+    pack = instance.pack
+    c = _cache.get((id(pack), instance.workflow_id))  # compiled(), inlined: fire is the hot path
+    if c is None or c.pack is not pack:
+        c = compiled(pack, instance.workflow_id)
+    p = c.plans.get(transition_id)
+    if p is None:
         raise TransitionError("unknown_transition", _unknown(c, transition_id))
+    t = p.t
     state = instance.state
-    if state not in t.from_ and "*" not in t.from_:
+    if state not in p.states and not p.any_state:
         raise TransitionError("wrong_state", f"当前状态“{_state_name(c, state)}”不能执行“{t.name}”")
-    role = _role(c, t, actor)
+    if not p.roles:
+        role: str | None = ""
+    elif p.approver:
+        role = _role(c, t, actor)
+    else:
+        held = actor.roles
+        role = next((r for r in p.roles if r in held), None)
     if role is None:
         wanted = "、".join(c.role_names.get(r, r) for r in t.roles)
         raise TransitionError("forbidden", f"“{actor.name}”无权执行“{t.name}”(需要角色: {wanted})")
     data = data or {}
     item = c.items.get(instance.item_id) if instance.item_id else None
     subject = instance.subject
-    if t.form:
-        form, errors = submission.check(instance.pack, t.form, data, subject, item, now)
+    if p.form:
+        form, errors = submission.check(pack, p.form, data, subject, item, now)
         if errors:
             listed = "; ".join(str(e) for e in errors)
             raise TransitionError("invalid_form", f"“{form.title}”填写有误: {listed}", errors)
-        materials = form.field("materials")
-        if materials is not None and materials.type == "materials" and "materials" in data:
+        if submission.replaces_materials(form) and "materials" in data:
             subject = {**subject, "materials": data["materials"]}
-    guard = c.guards.get(t.id)
-    if guard is not None:
-        _check_guard(c, t, guard, instance, subject, item, data, actor, now)
-    last = instance.events[-1]
+    if p.guard is not None:
+        _check_guard(c, p, instance, subject, item, data, actor, now)
+    events = instance.events
+    last = events[-1]
     if now < last.at:
         raise ValueError(f"now ({now:%Y-%m-%d %H:%M}) is before the last event ({last.at:%Y-%m-%d %H:%M})")
     event = Event(last.seq + 1, now, actor.id, t.id, state, t.to or state, data,
-                  instance.pack.content_hash, actor.acting_for, role)
-    new = Instance(instance.pack, instance.workflow_id, event.to_state, subject,
-                   instance.events + (event,), instance.item_id)
-    effects = _action_effects(c, t, new, event)
-    effects += _clock_effects(c, t.id, event)
-    _check_clocks(c, t, new, now)
-    proofs = c.proofs.get(t.id)
-    if proofs:
-        issued = frozenset().union(*(c.issues.get(e.transition, frozenset()) for e in new.events))
-        effects += detected(new, proofs, c.clocks, event, c.calendar, c.extension_roles, issued)
+                  pack.content_hash, actor.acting_for, role)
+    new = Instance(pack, instance.workflow_id, event.to_state, subject, events + (event,), instance.item_id)
+    effects = list(p.actions) if p.actions is not None else _action_effects(c, t, new, event)
+    effects += p.clock_effects
+    for clock in p.pauses:
+        effects.append(_pause_effect(clock, event))
+    if p.clock_rules:
+        _check_clocks(c, t, new, now)
+    if p.proofs:
+        issued = frozenset().union(*(c.issues.get(e.transition, frozenset()) for e in new.events)) \
+            if p.documents else frozenset()  # only document_missing reads it
+        effects += detected(new, p.proofs, c.clocks, event, c.calendar, c.extension_roles, issued)
     return Outcome(new, event, tuple(effects))
 
 
@@ -207,7 +287,8 @@ def available(instance: Instance, actor: Actor) -> list[Transition]:
         guard = c.guards.get(t.id)
         if guard is not None and "data" not in guard.names:
             try:
-                if not guard(**_variables(c, instance.state, instance.subject, item, {}, actor, instance.pack, None)):
+                variables = _variables(c, instance.state, instance.subject, item, {}, actor, instance.pack, None)
+                if not guard.holds(variables):
                     continue
             except GuardError:
                 continue
@@ -252,14 +333,28 @@ def _variables(c: Compiled, state: str, subject: Mapping[str, Any], item: Item |
     return variables
 
 
-def _check_guard(c: Compiled, t: Transition, guard: Guard, instance: Instance, subject: Mapping[str, Any],
+def _check_guard(c: Compiled, p: Plan, instance: Instance, subject: Mapping[str, Any],
                  item: Item | None, data: Mapping[str, Any], actor: Actor, now: dt.datetime) -> None:
-    variables = _variables(c, instance.state, subject, item, data, actor, instance.pack, now)
+    t, guard = p.t, p.guard
+    assert guard is not None
+    if guard.plain is not None:
+        # A plain guard reads its variables by name: give it those it names, each the same value
+        # _variables gives (the record's facts are derived only if it reads the record).
+        variables: dict[str, Any] = {"item": item, "actor": actor, "pack": instance.pack, "now": now}
+        if p.guard_record:
+            rec = record.view(subject, instance.state, item)
+            for name in c.record_names:
+                variables[name] = rec
+        if p.guard_data:
+            variables["data"] = thaw(data)
+    else:  # Jinja2 runs it, and a plugin function may read any variable from its context
+        variables = _variables(c, instance.state, subject, item, data, actor, instance.pack, now)
     try:
-        ok = guard(**variables)
+        ok = guard.holds(variables)
     except GuardError as exc:
         raise TransitionError("guard_failed", f"“{t.name}”的条件 {t.guard} 无法计算: {exc}") from None
     if not ok:
+        variables = _variables(c, instance.state, subject, item, data, actor, instance.pack, now)
         raise TransitionError("guard_failed", f"不满足“{t.name}”的条件: {t.guard}" + _facts(guard, variables, item))
 
 
@@ -323,6 +418,10 @@ def _clock_effects(c: Compiled, transition: str, event: Event) -> list[Effect]:
     out = list(c.clock_effects.get(transition, ()))
     for clock, kind in c.clocks.bound.get(transition, ()):
         if kind == "pause":
-            out.append(Effect("pause_clock", {"clock": clock, "reason": event.data.get("reason", ""),
-                                              "expected_days": event.data.get("expected_duration")}))
+            out.append(_pause_effect(clock, event))
     return out
+
+
+def _pause_effect(clock: str, event: Event) -> Effect:
+    return Effect("pause_clock", MappingProxyType({"clock": clock, "reason": event.data.get("reason", ""),
+                                                   "expected_days": event.data.get("expected_duration")}))

@@ -32,14 +32,31 @@ def _is_map(value: Any) -> bool:
 
 def received_ids(subject: Mapping[str, Any]) -> set[str]:
     rows = subject.get("materials") or ()
-    return {str(r.get("id")) for r in rows if _is_map(r) and r.get("received")}
+    return {str(r.get("id")) for r in rows
+            if (type(r) in _MAPS or isinstance(r, Mapping)) and r.get("received")}
+
+
+_MAPS = (dict, MappingProxyType)
+
+
+_CATALOGUES: dict[int, tuple[Item, tuple[tuple[str, bool], ...]]] = {}
+
+
+def _catalogue(item: Item) -> tuple[tuple[str, bool], ...]:
+    """(id, core) of the item's materials, once per item (an Item and its materials are frozen)."""
+    found = _CATALOGUES.get(id(item))
+    if found is None or found[0] is not item:
+        if len(_CATALOGUES) > 4096:
+            _CATALOGUES.clear()
+        found = _CATALOGUES[id(item)] = (item, tuple((m.id, m.core) for m in item.materials))
+    return found[1]
 
 
 def missing(subject: Mapping[str, Any], item: Item | None) -> tuple[list[str], list[str]]:
     """(missing material ids, the core ones among them), in catalogue order."""
     received = received_ids(subject)
     if item is not None:
-        needed = [(m.id, m.core) for m in item.materials]
+        needed = _catalogue(item) if type(item) is Item else [(m.id, m.core) for m in item.materials]
     else:
         rows = subject.get("materials") or ()
         needed = [(str(r.get("id")), bool(r.get("core", True))) for r in rows if _is_map(r)]

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from typing import Any, Callable, Iterable
 
 from .. import paths
-from ..forms import FieldError, Form, Option, load_forms, validate
+from ..forms import Field, FieldError, Form, Option, load_forms, validate
 from ..forms.choices import PACK_LISTS, get
 from ..packs.model import Item, Pack
 from . import record
@@ -83,15 +83,36 @@ def check(pack: Pack, form_id: str, data: Mapping[str, Any], subject: Mapping[st
     errors = validate(form, data, item, choices=options, today=now.date())
     if not errors:
         errors = pause_reason_errors(form, data, item, options)
-    if not errors and _complete_list(pack):
+    if not errors and _complete_list(pack) and _fields(form)[1]:
         errors = missing_list_errors(form, data, subject, item)
     return form, errors
+
+
+_FIELDS = ("submission", "fields")  # key of Form._cache
+
+
+def _fields(form: Form) -> tuple[Field | None, bool, bool]:
+    """(the `reason` field, whether the form has a `missing_materials` or `missing` field, whether
+    its `materials` field is a materials checklist), once per form."""
+    found = form._cache.get(_FIELDS)
+    if found is None:
+        materials = form.field("materials")
+        found = form._cache[_FIELDS] = (
+            form.field("reason"),
+            form.field("missing_materials") is not None or form.field("missing") is not None,
+            materials is not None and materials.type == "materials")
+    return found  # type: ignore[no-any-return]
+
+
+def replaces_materials(form: Form) -> bool:
+    """Whether the form's answer replaces the record's `materials` (the `materials` form)."""
+    return _fields(form)[2]
 
 
 def pause_reason_errors(form: Form, data: Mapping[str, Any], item: Item | None,
                         options: Mapping[str, tuple[Option, ...]]) -> list[FieldError]:
     """A pause reason the item does not list (see the module docstring)."""
-    field = form.field("reason")
+    field = _fields(form)[0]
     if item is None or not item.pausable_for or field is None or field.options_from != "pause_reasons":
         return []
     if data.get("reason") in item.pausable_for:

@@ -21,12 +21,11 @@ from __future__ import annotations
 import datetime as dt
 
 from ..calendar import Calendar
-from ..timelimits import ClockState
 from collections.abc import Mapping
 
-from ..packs.model import Pack, Violation, Workflow
+from ..packs.model import Clock, Pack, Violation, Workflow
 from ..timelimits.limits import period_end
-from .clocks import ClockPlan, events_for, state_of
+from .clocks import ClockPlan, Plain, events_for, plain_state, state_of
 from .instance import Effect, Event, Instance
 
 
@@ -50,7 +49,10 @@ def detected(instance: Instance, violations: tuple[Violation, ...], clock_plan: 
     """Which of ``violations`` (see :func:`provable`) ``event`` proves; it is the last of ``instance``."""
     out: list[Effect] = []
     kinds = clock_plan.kinds(event.transition)
-    states: dict[str, ClockState] = {}  # a clock several violations watch is computed once
+    # A clock several violations watch is computed once: plain_state for a plain history
+    # (status, deadline and evidence in one pass), else the engine.
+    states: dict[str, Plain] = {}
+    scanned: dict[int, object] = {}
     for v in violations:
         d = v.detect
         if d.on in ("completed_late", "overdue") and (d.clock, "completed") in kinds:
@@ -58,11 +60,10 @@ def detected(instance: Instance, violations: tuple[Violation, ...], clock_plan: 
             if clock is None:
                 continue
             if clock.id not in states:
-                states[clock.id] = state_of(instance, clock_plan, clock, event.at, calendar, explain=False, roles=roles)
+                states[clock.id] = _stopped(instance, clock_plan, clock, event.at, calendar, roles, scanned)
             state = states[clock.id]
             if state.status == "completed_late":
-                seqs = events_for(instance, clock_plan, clock.id, roles)[1]
-                out.append(_effect(v, seqs, clock=clock.id, deadline=str(state.deadline)))
+                out.append(_effect(v, state.seqs, clock=clock.id, deadline=str(state.deadline)))
         elif d.rule == "correction_notice_late" and any(k == "correction_notice" for _, k in kinds):
             late = _notice_late(instance, event, calendar)
             if late is not None:
@@ -71,6 +72,17 @@ def detected(instance: Instance, violations: tuple[Violation, ...], clock_plan: 
                 instance.workflow.state(event.to_state).terminal and d.document not in issued:
             out.append(_effect(v, [event.seq], document=d.document))
     return out
+
+
+def _stopped(instance: Instance, clock_plan: ClockPlan, clock: Clock, now: dt.datetime, calendar: Calendar,
+             roles: Mapping[str, str], scanned: dict[int, object]) -> Plain:
+    """The clock's status and deadline as the transition leaves it, with its evidence seqs."""
+    found = plain_state(instance, clock_plan, clock, now, calendar, scanned)  # type: ignore[arg-type]
+    if found is not None:
+        return found
+    state = state_of(instance, clock_plan, clock, now, calendar, explain=False, roles=roles)
+    seqs = events_for(instance, clock_plan, clock.id, roles)[1] if state.status == "completed_late" else []
+    return Plain(state.status, state.deadline, seqs)
 
 
 def _notice_late(instance: Instance, event: Event, calendar: Calendar) -> dt.date | None:
