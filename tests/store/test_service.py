@@ -64,6 +64,26 @@ def test_case_lifecycle(backend, registry, staff, checklist, jurisdiction):
     assert all(len(d.content_hash) == 64 and d.data["record"]["number"] == record.number for d in documents)
 
 
+def test_reprint_reads_the_same_document(backend, registry, staff, checklist):
+    pack = registry.active("jiangyin", MONDAY.date())
+
+    def render(pack, document_id, snapshot):
+        return f"{snapshot['name']} {snapshot['number']} {snapshot['subject']['applicant']}"
+
+    async def body():
+        subject = {"applicant": "王五", "materials": checklist(pack, "food_business_licence")}
+        case = await service.intake("jiangyin", "food_business_licence", subject, staff, {}, MONDAY, registry=registry)
+        done = await service.transition("jiangyin", case.record.number, "accept", staff, {}, hours(1),
+                                        registry=registry, renderer=render)
+        issued = done.documents[0]
+        again = await service.document("jiangyin", issued.number)
+        return issued, again, await Document.all().count()
+
+    issued, again, count = backend.run(body)
+    assert (again.id, again.content_hash, again.content, count) == (issued.id, issued.content_hash, issued.content, 1)
+    assert again.content == "受理通知书 JY-WS-2026-000001 王五"
+
+
 def test_chinese_text_is_stored_as_text(backend, registry, staff, checklist):
     pack = registry.active("jiangyin", MONDAY.date())
 

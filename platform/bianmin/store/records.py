@@ -158,12 +158,10 @@ async def perform(ctx: Context, effects: Iterable[Effect], seq: int, timer: str 
         if effect.action == "issue_document":
             written.documents.append(await issue_document(ctx, str(effect.args["document"]), effect, seq))
         elif effect.action == "record_violation":
-            args = thaw(effect.args)
-            vid = str(args.pop("violation", None) or args.pop("id", ""))
-            events = list(args.pop("evidence", None) or [seq])
-            if await record_violation(ctx.tx, ctx.pack, ctx.record, vid, ctx.now, evidence={**args, "events": events},
-                                      detected_by=f"timer:{timer}" if timer else ctx.actor.id):
-                written.violations.append(vid)
+            values = violation_values(ctx.pack, ctx.record.id, effect, seq, ctx.now,
+                                      f"timer:{timer}" if timer else ctx.actor.id)
+            if await db.fetch(ctx.tx, insert_violations(1), values):
+                written.violations.append(values[2])
         elif effect.action == "open_workflow":
             written.children.append(await open_child(ctx, effect))
         else:  # notify, assign, and plugin actions: delivered after commit
@@ -195,27 +193,43 @@ async def issue_document(ctx: Context, document_id: str, effect: Effect, seq: in
         issued_at=ctx.now, issued_by=ctx.actor.id)
 
 
-async def record_violation(tx: BaseDBAsyncClient, pack: Pack, record: Record | int, violation_id: str,
-                           now: datetime, *, evidence: Mapping[str, Any], detected_by: str) -> bool:
-    """Store a violation once per record; False when it was already there."""
+def violation_values(pack: Pack, record_id: int, effect: Effect, seq: int, now: datetime,
+                     detected_by: str) -> list[Any]:
+    """The parameters of one row of :func:`insert_violations` for a ``record_violation`` effect."""
+    args = thaw(effect.args)
+    violation_id = str(args.pop("violation", None) or args.pop("id", ""))
+    evidence = {**args, "events": list(args.pop("evidence", None) or [seq])}
     charged = ""
     for v in pack.accountability.violations:
         if v.id == violation_id:
             charged = v.charged or next((t.charged for t in pack.accountability.tiers if t.id == v.tier), "")
-    record_id = record if isinstance(record, int) else record.id
-    rows = await db.fetch(tx, "INSERT INTO violations (record_id, jurisdiction, violation_id, charged, state, "
-                          "evidence, detected_at, detected_by) VALUES (?, ?, ?, ?, 'detected', ?, ?, ?) "
-                          "ON CONFLICT (record_id, violation_id) DO NOTHING RETURNING id",
-                          [record_id, pack.id, violation_id, charged, dumps(dict(evidence)), now, detected_by])
-    return bool(rows)
+    return [record_id, pack.id, violation_id, charged, dumps(evidence), now, detected_by]
+
+
+def insert_violations(count: int) -> str:
+    """Store ``count`` violations, each once per record: RETURNING names the new ones."""
+    rows = ", ".join(["(?, ?, ?, ?, 'detected', ?, ?, ?)"] * count)
+    return ("INSERT INTO violations (record_id, jurisdiction, violation_id, charged, state, evidence, detected_at, "
+            f"detected_by) VALUES {rows} ON CONFLICT (record_id, violation_id) DO NOTHING RETURNING id")
+
+
+def outbox_values(jurisdiction: str, record_id: int | None, number: str | None, kind: str,
+                  payload: Mapping[str, Any], now: datetime) -> list[Any]:
+    return [jurisdiction, record_id, kind, dumps({"record": number, **payload}), now, now]
+
+
+def insert_outbox(count: int) -> str:
+    rows = ", ".join(["(?, ?, ?, ?, ?, 0, ?, '')"] * count)
+    return ("INSERT INTO outbox (jurisdiction, record_id, kind, payload, created_at, attempts, next_attempt_at, "
+            f"last_error) VALUES {rows} RETURNING id")
 
 
 async def enqueue(tx: BaseDBAsyncClient, record: Record | None, kind: str, payload: Mapping[str, Any],
                   now: datetime, jurisdiction: str = "") -> int:
-    rows = await db.fetch(tx, "INSERT INTO outbox (jurisdiction, record_id, kind, payload, created_at, attempts, "
-                          "next_attempt_at, last_error) VALUES (?, ?, ?, ?, ?, 0, ?, '') RETURNING id",
-                          [record.jurisdiction_id if record else jurisdiction, record.id if record else None, kind,
-                           dumps({"record": record.number if record else None, **payload}), now, now])
+    """One outbox row (``notify``, ``assign`` ...), delivered after commit by bianmin.notify."""
+    values = outbox_values(record.jurisdiction_id if record else jurisdiction, record.id if record else None,
+                           record.number if record else None, kind, payload, now)
+    rows = await db.fetch(tx, insert_outbox(1), values)
     return int(rows[0]["id"])
 
 

@@ -184,6 +184,14 @@ _RECORD_COLUMNS = ", ".join(f"r.{c}" for c in records.RECORD_COLUMNS)
 _EVENT_COLUMNS = ", ".join(f"e.{c}" for c in records.EVENT_COLUMNS)
 
 
+async def document(jurisdiction: str, number: str) -> Document:
+    """An issued document by its number: a reprint reads this row (same number, same hash)."""
+    found = await Document.get_or_none(jurisdiction=jurisdiction, number=number)
+    if found is None:
+        raise StoreError(f"没有编号为 {number} 的文书 (jurisdiction {jurisdiction})")
+    return found
+
+
 async def _get(jurisdiction: str, number: str) -> Record:
     record = await Record.get_or_none(jurisdiction_id=jurisdiction, number=number)
     if record is None:

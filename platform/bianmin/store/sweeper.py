@@ -6,7 +6,8 @@ has one writer at a time), recompute their clocks on the newest calendar, then w
 
 - ``clock_marks``: the level, status and deadline reached (a deadline moved by a new calendar
   is logged in ``deadline_changes``);
-- ``timer_marks``: a due timer fires once per record, its effects (notify ...) written with the
+- ``timer_marks``: a due timer (warning, overdue, and the ``{clock, on: overdue}`` violations)
+  fires once per record and deadline, its effects (notify, record_violation ...) written with the
   mark, so repeated or concurrent runs never notify twice;
 - ``violations``: one row per record and violation (unique), so detection is idempotent;
 
@@ -31,7 +32,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from ..calendar import Calendar
 from ..packs import Registry
-from ..workflow import Instance, clock_states, due_timers
+from ..packs.model import Pack
+from ..workflow import DueTimer, Instance, clock_states, due_timers, thaw
 from . import db, records
 from .models import Record
 from .service import calendar_for, default_registry, local
@@ -140,8 +142,11 @@ class _Batch:
         for row in await db.fetch(tx, f"SELECT record_id, timer FROM timer_marks WHERE record_id IN ({inside})", ids):
             fired[row["record_id"]].add(row["timer"])
         upserts: list[list[Any]] = []
+        due: list[_Due] = []
         for row in claimed:
-            await self.record(tx, row, events[row["id"]], marks[row["id"]], fired[row["id"]], upserts)
+            await self.record(tx, row, events[row["id"]], marks[row["id"]], fired[row["id"]], upserts, due)
+        for first in range(0, len(due), _CHUNK):
+            await self.fire(tx, due[first:first + _CHUNK])
         await db.execute_many(tx, "INSERT INTO clock_marks (record_id, clock, status, level, deadline, fingerprint, "
                               "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (record_id, clock) DO UPDATE SET "
                               "status = excluded.status, level = excluded.level, deadline = excluded.deadline, "
@@ -150,7 +155,8 @@ class _Batch:
         self.report.processed += len(ids)
 
     async def record(self, tx: BaseDBAsyncClient, row: dict[str, Any], events: list[dict[str, Any]],
-                     marks: Mapping[str, Mapping[str, Any]], fired: set[str], upserts: list[list[Any]]) -> None:
+                     marks: Mapping[str, Mapping[str, Any]], fired: set[str], upserts: list[list[Any]],
+                     due: list[_Due]) -> None:
         jurisdiction = row["jurisdiction_id"]
         try:  # the pure part: a record that cannot be computed is reported, never stops the run
             pack = self.registry.pinned(jurisdiction, row["pack_hash"])
@@ -187,19 +193,55 @@ class _Batch:
                                   fingerprint, self.now])
                 self.report.deadline_changes += 1
             upserts.append([row["id"], clock, state.status, state.level, state.deadline, fingerprint, self.now])
-        record = None
-        for due in timers:
-            mark = await db.fetch(tx, "INSERT INTO timer_marks (record_id, timer, fired_at) VALUES (?, ?, ?) "
-                                  "ON CONFLICT (record_id, timer) DO NOTHING RETURNING id",
-                                  [row["id"], due.key, self.now])
-            if not mark:
-                continue  # a concurrent sweeper fired it first
-            record = record or _record(row)
-            ctx = records.Context(tx, pack, record, instance, records.SYSTEM, self.now)
-            written = await records.perform(ctx, due.effects, instance.events[-1].seq if instance.events else 0,
-                                            timer=due.timer.id)
+        due.extend(_Due(row, pack, instance, timer) for timer in timers)
+
+    async def fire(self, tx: BaseDBAsyncClient, due: list[_Due]) -> None:
+        """Fire due timers: their marks first, in one statement; the effects only of the timers
+        whose mark this sweeper inserted (a concurrent one may have fired the others)."""
+        values = [v for d in due for v in (d.row["id"], d.timer.key, self.now)]
+        rows = ", ".join(["(?, ?, ?)"] * len(due))
+        won = {(r["record_id"], r["timer"]) for r in await db.fetch(
+            tx, f"INSERT INTO timer_marks (record_id, timer, fired_at) VALUES {rows} "
+            "ON CONFLICT (record_id, timer) DO NOTHING RETURNING record_id, timer", values)}
+        violations: list[list[Any]] = []
+        outbox: list[list[Any]] = []
+        for d in due:
+            if (d.row["id"], d.timer.key) not in won:
+                continue
             self.report.timers_fired += 1
-            self.report.violations += len(written.violations)
+            seq = d.instance.events[-1].seq if d.instance.events else 0
+            name = d.timer.timer.id
+            if any(e.action in _ONE_BY_ONE for e in d.timer.effects):  # documents, child records
+                ctx = records.Context(tx, d.pack, _record(d.row), d.instance, records.SYSTEM, self.now)
+                written = await records.perform(ctx, d.timer.effects, seq, timer=name)
+                self.report.violations += len(written.violations)
+                continue
+            for effect in d.timer.effects:
+                if effect.action == "record_violation":
+                    violations.append(records.violation_values(d.pack, d.row["id"], effect, seq, self.now,
+                                                               f"timer:{name}"))
+                elif effect.action not in records.CLOCK_ACTIONS:
+                    outbox.append(records.outbox_values(d.row["jurisdiction_id"], d.row["id"], d.row["number"],
+                                                        effect.action, {**thaw(effect.args), "event_seq": seq,
+                                                                        "timer": name}, self.now))
+        if violations:
+            added = await db.fetch(tx, records.insert_violations(len(violations)), [v for r in violations for v in r])
+            self.report.violations += len(added)
+        if outbox:
+            await db.fetch(tx, records.insert_outbox(len(outbox)), [v for r in outbox for v in r])
+
+
+@dataclass(frozen=True)
+class _Due:
+    row: dict[str, Any]
+    pack: Pack
+    instance: Instance
+    timer: DueTimer
+
+
+_CHUNK = 200  # timers per statement: 3 parameters each, well under SQLite's and asyncpg's limits
+_ONE_BY_ONE = frozenset({"issue_document", "open_workflow"})
+
 
 def _record(row: Mapping[str, Any]) -> Record:
     """The claimed row as a model value for the effects (never saved from here)."""
