@@ -30,6 +30,7 @@ def flaky_world(installed):
     seal = importlib.import_module(f"{plugins.LOCAL_PACKAGE}.civic_seal")
     flaky.SENT.clear()
     seal.STAMPED.clear()
+    seal.HEARD.clear()
     with plugins.use_plugins(loaded):
         registry, problems = Registry.load(FIXTURES / "policies", Compiler(FIXTURES / "policies"))
     assert not problems, problems
@@ -72,7 +73,8 @@ def test_a_failing_channel_never_affects_the_committed_transition(flaky_world, t
         return number, first, failing, rows, events, second, third, left
 
     number, first, failing, rows, events, second, third, left = run(scenario, url)
-    assert (first.delivered, first.failed) == (1, 1)  # the stamp delivered, the notification not
+    # the two events (heard by civic_seal's on_event) and the stamp delivered; the notification not
+    assert (first.delivered, first.failed) == (3, 1)
     assert rows == [{"state": "accepted", "version": 2}]
     assert [e["transition"] for e in events] == ["start", "accept"]
     row, = failing
@@ -82,6 +84,8 @@ def test_a_failing_channel_never_affects_the_committed_transition(flaky_world, t
     assert (second.failed, third.delivered, left) == (1, 1, [])
     assert [m.text for m in flaky.SENT] == ["回执已用印"] and flaky.SENT[0].case_id == number
     assert seal.STAMPED[0]["document"] == "receipt" and seal.STAMPED[0]["record"] == number
+    # on_event heard each committed event once, from the outbox, after the commit
+    assert seal.HEARD == [(number, "start"), (number, "accept")]
 
 
 def test_the_admin_list_and_retry_work_on_the_table(flaky_world, tmp_path):

@@ -79,7 +79,7 @@ def test_concurrent_upgrades_apply_once(empty_url):
 
 def test_cli_upgrade(empty_url, capsys):
     assert cli.main(["db", "upgrade", "--db", empty_url]) == 0
-    assert capsys.readouterr().out.splitlines() == ["applied 0001_initial"]
+    assert capsys.readouterr().out.splitlines() == ["applied 0001_initial", "applied 0002_pack_archive"]
     assert cli.main(["db", "upgrade", "--db", empty_url]) == 0
     assert capsys.readouterr().out.strip() == "schema is up to date"
 
@@ -87,3 +87,21 @@ def test_cli_upgrade(empty_url, capsys):
 def test_cli_rejects_an_unknown_url(capsys):
     assert cli.main(["db", "upgrade", "--db", "mysql://x/y"]) == 2
     assert "unsupported database URL" in capsys.readouterr().err
+
+
+def test_pack_archive_column_is_added_to_existing_rows(empty_url):
+    async def body():
+        await migrate.upgrade(target=1)
+        conn = db.connection()
+        await db.execute(conn, "INSERT INTO jurisdictions (id, name, number_prefix, created_at) "
+                         "VALUES ('jiangyin', '', 'JY', '2026-01-01 00:00:00')")
+        await db.execute(conn, "INSERT INTO pack_versions (jurisdiction_id, content_hash, version, effective_from, "
+                         "activated_at) VALUES ('jiangyin', 'abc', '1', '2012-02-28', '2026-01-01 00:00:00')")
+        first = [m.name for m in await migrate.upgrade()]
+        second = await migrate.upgrade()
+        rows = await db.fetch(conn, "SELECT content_hash, archive FROM pack_versions")
+        return first, second, rows
+
+    first, second, rows = run(empty_url, body)
+    assert first == ["pack_archive"] and second == []
+    assert rows == [{"content_hash": "abc", "archive": None}]

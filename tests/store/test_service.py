@@ -262,9 +262,14 @@ def test_notify_and_assign_go_to_the_outbox(backend, registry, staff, checklist)
         await service.transition("taishan", case.record.number, "dispatch", staff, {}, hours(2), registry=registry)
         return [(o.kind, o.payload) for o in await Outbox.all().order_by("id")]
 
-    rows = backend.run(body)
+    everything = backend.run(body)
+    rows = [(k, p) for k, p in everything if k != "event"]
     assert [k for k, _ in rows] == ["assign", "notify"]
     assert rows[0][1]["role"] == "back_office" and rows[0][1]["record"] == "TS-2026-000001"
+    # Every committed event also waits in the outbox for plugins' on_event listeners.
+    events = [p for k, p in everything if k == "event"]
+    assert [(p["kind"], p["case_id"]) for p in events] == [
+        ("start", "TS-2026-000001"), ("accept", "TS-2026-000001"), ("dispatch", "TS-2026-000001")]
 
 
 def test_late_completion_is_a_violation_at_once(backend, registry, staff, checklist):

@@ -43,12 +43,18 @@ def _positive(text: str) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ..store import db, sweeper
+    from .. import paths
+    from ..store import archive, db, service, sweeper
 
     async def run() -> sweeper.SweepReport:
         await db.init_db(args.db)
         try:
-            return await sweeper.sweep(args.now, batch=args.batch, progress=sys.stderr)
+            # Archive the versions the files produce, restore those they no longer do (and the
+            # activated uploads of the web console): cases keep their pinned rules.
+            registry = service.default_registry()
+            for warning in await archive.startup(registry, uploads=paths.home() / "var" / "packs"):
+                print(f"bianmin sweep: warning: {warning}", file=sys.stderr)
+            return await sweeper.sweep(args.now, batch=args.batch, registry=registry, progress=sys.stderr)
         finally:
             await db.close_db()
 

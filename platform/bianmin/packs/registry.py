@@ -43,8 +43,14 @@ class Registry:
                 registry.add(pack)
         return registry, problems
 
-    def add(self, pack: Pack) -> None:
-        self._versions.setdefault(pack.id, {})[pack.content_hash] = pack
+    def add(self, pack: Pack, *, behind: bool = False) -> None:
+        """Register ``pack``; ``behind`` (a version restored from the store's archive) loses a tie
+        of ``(effective_from, version)`` against the versions already held."""
+        held = self._versions.setdefault(pack.id, {})
+        if behind and pack.content_hash not in held:
+            self._versions[pack.id] = {pack.content_hash: pack, **held}
+        else:
+            held[pack.content_hash] = pack
 
     def jurisdictions(self) -> list[str]:
         return sorted(self._versions)

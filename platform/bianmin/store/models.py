@@ -45,6 +45,8 @@ class PackVersion(Model):
     version = fields.CharField(max_length=64)
     effective_from = fields.DateField()
     activated_at = fields.DatetimeField()  # first used by a record
+    # JSON {relative path: text} of the files the version compiles from (store/archive.py)
+    archive = fields.TextField(null=True)
 
     class Meta:
         table = "pack_versions"

@@ -118,6 +118,12 @@ async def append_event(tx: BaseDBAsyncClient, record: Record, event: FlowEvent, 
                      [record.id, event.seq, event.at, event.actor, actor.name if actor.id == event.actor else "",
                       event.acting_for, event.role, event.transition, event.from_state or "", event.to_state,
                       dumps(thaw(event.data)), event.pack_hash, datetime.now().replace(microsecond=0)])
+    # Plugins' on_event listeners run from the outbox after the commit, never inside it.
+    await enqueue(tx, record, EVENT_KIND, {
+        "id": f"{record.number}#{event.seq}", "case_id": record.number, "kind": event.transition,
+        "at": event.at.isoformat(), "pack_id": record.jurisdiction_id, "pack_version": event.pack_hash,
+        "from_state": event.from_state or "", "to_state": event.to_state, "actor": event.actor,
+        "data": thaw(event.data)}, event.at)
 
 
 RECORD_COLUMNS = ("id", "jurisdiction_id", "kind", "workflow_id", "number", "year", "item_id", "pack_hash", "state",
@@ -211,6 +217,9 @@ def insert_violations(count: int) -> str:
     rows = ", ".join(["(?, ?, ?, ?, 'detected', ?, ?, ?)"] * count)
     return ("INSERT INTO violations (record_id, jurisdiction, violation_id, charged, state, evidence, detected_at, "
             f"detected_by) VALUES {rows} ON CONFLICT (record_id, violation_id) DO NOTHING RETURNING id")
+
+
+EVENT_KIND = "event"  # bianmin.notify.dispatcher delivers these to on_event listeners
 
 
 def outbox_values(jurisdiction: str, record_id: int | None, number: str | None, kind: str,

@@ -21,6 +21,7 @@ from tortoise.exceptions import IntegrityError
 from ..calendar import Calendar
 from ..packs import Registry
 from ..packs.model import Pack
+from ..packs.registry import UnknownPack
 from ..workflow import Actor, Effect, Instance, fire
 from ..workflow.instance import thaw
 from . import db, records
@@ -174,7 +175,13 @@ async def load(jurisdiction: str, number: str, *, registry: Registry | None = No
     if not rows:
         raise RecordNotFound(jurisdiction, number)
     record = records.record_from_row(rows[0])
-    pack = registry.pinned(jurisdiction, record.pack_hash)
+    try:
+        pack = registry.pinned(jurisdiction, record.pack_hash)
+    except UnknownPack:  # a version the files no longer produce: from the store's archive
+        from . import archive
+
+        await archive.restore(registry)
+        pack = registry.pinned(jurisdiction, record.pack_hash)
     instance = Instance(pack, record.workflow_id, record.state, record.subject,
                         tuple(records.to_flow_event(row) for row in rows), record.item_id)
     return record, instance

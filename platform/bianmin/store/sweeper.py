@@ -34,7 +34,7 @@ from ..calendar import Calendar
 from ..packs import Registry
 from ..packs.model import Pack
 from ..workflow import DueTimer, Instance, clock_states, due_timers, thaw
-from . import db, records
+from . import archive, db, records
 from .models import Record
 from .service import calendar_for, default_registry, local
 
@@ -74,6 +74,8 @@ async def sweep(now: datetime | None = None, *, batch: int = BATCH, registry: Re
     """One run over the open records; ``progress`` (stderr for the CLI) gets a line every
     ``progress_every`` records."""
     registry = registry or default_registry()
+    for warning in await archive.restore(registry):  # versions pinned by records, gone from the files
+        print(f"sweep: {warning}", file=progress or sys.stderr, flush=True)
     now = local(now or datetime.now())
     stamp = datetime.now()  # the run's mark: a record swept by this run is not claimed again
     started = time.perf_counter()
