@@ -128,8 +128,11 @@ def record_violation(instance: Instance, args: Mapping[str, Any], event: Event |
 @action("notify", ("roles", "roles"), static=True)
 def notify(instance: Instance, args: Mapping[str, Any], event: Event | None) -> list[Effect]:
     roles = args["roles"]
-    return [Effect("notify", {"roles": [roles] if isinstance(roles, str) else list(roles),
-                              "message": args.get("message", "")})]
+    payload = {"roles": [roles] if isinstance(roles, str) else list(roles), "message": args.get("message", "")}
+    if args.get("channels"):  # else the server's default channels deliver it (docs/plugins.md)
+        channels = args["channels"]
+        payload["channels"] = [channels] if isinstance(channels, str) else list(channels)
+    return [Effect("notify", payload)]
 
 
 @action("assign", ("role", "roles"), static=True)
