@@ -57,7 +57,9 @@ def test_case_from_intake_to_completion(h, caplog):
     h.sign_in(h.staff("xupu", "clerk"))
     number = _new_case(h)
     receipt = h.client.get(f"/staff/xupu/records/{number}/receipt")
-    assert receipt.status_code == 200 and number in receipt.text and "138****5678" in receipt.text
+    # The pack's receipt slip as rendered and stored at intake (documents/issue.py).
+    assert receipt.status_code == 200 and number in receipt.text and "收件回执单" in receipt.text
+    assert "13812345678" not in receipt.text
     with caplog.at_level(logging.INFO, logger="bianmin.audit"):
         assert _fire(h, number, "accept").status_code == 303
     assert any('"transition"' in r.message and number in r.message for r in caplog.records)

@@ -12,9 +12,9 @@ import secrets
 from collections.abc import Iterable
 
 from ..packs.model import Pack
-from ..store import db, intake, records
+from ..store import archive, db, intake, records
 from ..store.models import RoleAssignment, Staff
-from . import auth, passwords
+from . import auth, passwords, services
 from .context import Web
 
 DEMO_ROLES = ("clerk", "window_head", "unit_head", "leader", "supervisor", "complaint_officer", "policy_officer")
@@ -30,6 +30,9 @@ async def register_packs(web: Web) -> None:
         for jurisdiction in web.registry.jurisdictions():
             for pack in web.registry.versions(jurisdiction):
                 await records.ensure_jurisdiction(tx, pack, now)
+    # Archive the versions the files produce; restore the archived ones they no longer do, so
+    # cases pinned to them keep their rules (store/archive.py; warnings are logged).
+    await archive.startup(web.registry, web.policies, uploads=web.uploads)
 
 
 async def create_staff(username: str, password: str, display_name: str,
@@ -80,4 +83,6 @@ async def _sample_cases(pack: Pack, clerk: Staff, web: Web) -> None:
     for applicant, item in zip(DEMO_APPLICANTS, promised):
         subject = {**applicant, "delivery": "window",
                    "materials": [{"id": m.id, "received": True, "pages": 1} for m in item.materials]}
-        await intake(pack.id, item.id, subject, actor, {}, now, registry=web.registry)
+        result = await intake(pack.id, item.id, subject, actor, {}, now, registry=web.registry,
+                              renderer=services.renderer(None, actor))
+        await services.issue_receipt(result, actor, None)

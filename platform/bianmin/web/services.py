@@ -11,15 +11,26 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..calendar import Calendar
+from ..documents.issue import make_renderer
 from ..packs.model import Item, Pack
-from ..store import db, load, records
-from ..store.models import Rating, Record
+from ..store import Result, db, load, records
+from ..store.models import Document, Rating, Record
 from ..timelimits import ClockState
-from ..workflow import Instance, TransitionError, clock_states, rate, thaw
+from ..workflow import (
+    Actor,
+    Effect,
+    Instance,
+    TransitionError,
+    clock_states,
+    rate,
+    thaw,
+)
 from .context import Web
 from .svg import timeline_svg
 
 RATEABLE = ("completed", "delivered")
+RECEIPT = "receipt_slip"  # the receipt printed at intake (收件回执单), docs/documents.md
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"  # status links of documents issued outside a request
 
 
 @dataclass
@@ -98,3 +109,45 @@ async def rate_case(web: Web, jurisdiction: str, number: str, level: str, commen
                                     bad=args["bad"], channel=args.get("channel") or channel,
                                     comment=args.get("comment", ""), rated_at=now, rectification=rectification)
     return None
+
+
+# -- issued documents -------------------------------------------------------------------------
+
+def renderer(base_url: str | None, actor: Actor | None = None, instance: Instance | None = None) -> records.Renderer:
+    """The document renderer the store is given (documents/issue.py): ``base_url`` for the status
+    link and its QR code, the acting staff member as the clerk, and the record's log so far
+    (``instance``, before a transition) for its steps and deadlines."""
+    return make_renderer((base_url or DEFAULT_BASE_URL).rstrip("/"),
+                         clerk={"name": actor.name, "phone": None} if actor is not None else None,
+                         events=instance.events if instance is not None else ())
+
+
+async def issue_receipt(result: Result, actor: Actor, base_url: str | None) -> Document | None:
+    """The receipt slip of a case just received, stored like any issued document.
+
+    When the pack's intake issues documents itself (the ``start`` actions), those are the
+    receipt; otherwise ``receipt_slip`` is rendered here, through the same renderer, and stored
+    for the start event (once: a replayed intake finds it)."""
+    record, instance = result.record, result.instance
+    if result.documents:
+        return next((d for d in result.documents if d.document_id == RECEIPT), result.documents[0])
+    pack = instance.pack
+    if record.kind != "case" or not any(d.id == RECEIPT for d in pack.documents) or not instance.events:
+        return None
+    start = instance.events[0]
+    found = await Document.filter(record_id=record.id, event_seq=start.seq).order_by("id").first()
+    if found is not None:
+        return found
+    if result.replayed:
+        return None
+    start_only = Instance(pack, instance.workflow_id, start.to_state or instance.state, instance.subject,
+                          (start,), instance.item_id)
+    async with db.transaction() as tx:
+        ctx = records.Context(tx, pack, record, start_only, actor, start.at, renderer(base_url, actor))
+        return await records.issue_document(ctx, RECEIPT, Effect("issue_document", {"document": RECEIPT}), start.seq)
+
+
+async def receipt_of(record: Record) -> Document | None:
+    """The stored receipt of a case: the receipt slip issued at intake (else the first one issued)."""
+    docs = await Document.filter(record_id=record.id, document_id=RECEIPT).order_by("event_seq", "id")
+    return docs[0] if docs else None

@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from ... import paths
 from ...packs.diff import diff
-from ...store import db, records
+from ...store import archive
 from .. import uploads
 from ..auth import audit
 from ..authz import roles
@@ -71,8 +71,7 @@ async def activate(request: Request) -> Response:
     if new is None or when is None:
         return render(request, "error.html", status=422, status_code=422, message="上传已失效或生效日期无效, 请重新上传")
     dated = uploads.activate(web, new, when)
-    async with db.transaction() as tx:
-        await records.ensure_jurisdiction(tx, dated, dt.datetime.now().replace(microsecond=0))
+    await archive.archive_versions([dated], web.policies, uploads=web.uploads)
     audit("pack_activate", request, jurisdiction=pack.id, hash=dated.content_hash, effective_from=when)
     return RedirectResponse(f"/admin/{pack.id}/?activated={when.isoformat()}", status_code=303)
 

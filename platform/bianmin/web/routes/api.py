@@ -25,7 +25,7 @@ from ..authz import STAFF, roles
 from ..openapi import document
 from ..rendering import error_json
 from ..routing import api, web_of
-from ..services import case_view, rate_case, view_of
+from ..services import case_view, issue_receipt, rate_case, renderer, view_of
 
 STATUS = {"forbidden": 403, "wrong_state": 409, "unknown_transition": 404, "unknown_item": 404,
           "unknown_workflow": 404, "invalid_form": 422, "guard_failed": 422, "clock_rule": 422,
@@ -107,9 +107,12 @@ async def create_case(request: Request) -> Response:
     if errors:
         return error_json(422, "invalid_form", "表单填写有误", _fields(errors))
     principal = request.state.principal
+    actor = principal.actor(pack.id)
+    base = str(request.base_url).rstrip("/")
     try:
-        result = await intake(pack.id, item.id, cleaned, principal.actor(pack.id), cleaned, _now(),
-                              idempotency_key=key, registry=web.registry)
+        result = await intake(pack.id, item.id, cleaned, actor, cleaned, _now(),
+                              idempotency_key=key, registry=web.registry, renderer=renderer(base, actor))
+        await issue_receipt(result, actor, base)
     except TransitionError as exc:
         return _transition_error(exc)
     except StoreError as exc:
@@ -158,9 +161,10 @@ async def fire_transition(request: Request) -> Response:
     view = await _case_or_404(request)
     if view is None:
         return error_json(404, "not_found", "没有这个办件")
+    actor = request.state.principal.actor(pack.id)
     try:
-        result = await transition(pack.id, number, name, request.state.principal.actor(pack.id), data, _now(),
-                                  expected, registry=web.registry)
+        result = await transition(pack.id, number, name, actor, data, _now(), expected, registry=web.registry,
+                                  renderer=renderer(str(request.base_url), actor, view.instance))
     except TransitionError as exc:
         return _transition_error(exc)
     except ConflictError as exc:

@@ -25,6 +25,7 @@ from ..authz import STAFF, roles
 from ..rendering import error_page, render
 from ..routing import page, web_of
 from ..serialize import CONFIDENTIAL
+from ..services import renderer
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,10 @@ def _register_view(reg: Register):
         message = None
         if not errors:
             try:
-                result = await open_record(pack.id, reg.workflow, cleaned, request.state.principal.actor(pack.id),
-                                           cleaned, _now(), registry=web_of(request).registry)
+                actor = request.state.principal.actor(pack.id)
+                result = await open_record(pack.id, reg.workflow, cleaned, actor, cleaned, _now(),
+                                           registry=web_of(request).registry,
+                                           renderer=renderer(str(request.base_url), actor))
             except TransitionError as exc:
                 message, errors = exc.message, exc.field_errors
             else:
@@ -105,7 +108,8 @@ async def backup(request: Request) -> Response:
             if any(w.id == "handover" for w in pack.workflows):
                 result = await open_record(pack.id, "handover", {"absent": str(absent.id), "backup": str(principal.id)},
                                            principal.actor(pack.id), {"reason": str(form.get("reason") or "")[:200]},
-                                           now, registry=web_of(request).registry)
+                                           now, registry=web_of(request).registry,
+                                           renderer=renderer(str(request.base_url), principal.actor(pack.id)))
                 record = result.record
             await BackupAssignment.create(jurisdiction_id=pack.id, absent_id=absent.id, backup_id=principal.id,
                                           starts_at=now, handover=record)
@@ -123,7 +127,8 @@ async def backup(request: Request) -> Response:
                 handover = await Record.get(id=cover.handover_id)
                 try:
                     await transition(pack.id, handover.number, "return", principal.actor(pack.id), {}, now,
-                                     registry=web_of(request).registry)
+                                     registry=web_of(request).registry,
+                                     renderer=renderer(str(request.base_url), principal.actor(pack.id)))
                 except TransitionError:
                     pass  # the hand-over's own roles may differ; the assignment has ended all the same
             web_of(request).principals.forget(principal.id)

@@ -24,7 +24,7 @@ from .. import formview, ratelimit
 from ..authz import PUBLIC
 from ..rendering import render
 from ..routing import page, web_of
-from ..services import case_view, rate_case
+from ..services import case_view, rate_case, renderer
 
 PUBLIC_ACTOR = Actor("public", "公众", frozenset({"public"}))
 RATE_TOKEN_AGE = 30 * 60
@@ -70,7 +70,8 @@ async def complaint(request: Request) -> Response:
     try:
         result = await open_record(pack.id, "complaint", cleaned, PUBLIC_ACTOR, cleaned,
                                    dt.datetime.now().replace(microsecond=0),
-                                   registry=web_of(request).registry)
+                                   registry=web_of(request).registry,
+                                   renderer=renderer(str(request.base_url)))
     except TransitionError as exc:
         return render(request, "public/complaint.html", status=422, pack=pack,
                       fv=formview.view(pack, form, None, data, exc.field_errors), message=exc.message)

@@ -12,7 +12,7 @@ import datetime as dt
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from ...store import ConflictError, RecordNotFound, StoreError, intake, transition
@@ -26,7 +26,7 @@ from ..authz import STAFF, roles
 from ..rendering import error_page, render
 from ..routing import page, web_of
 from ..serialize import CONFIDENTIAL
-from ..services import case_view
+from ..services import case_view, issue_receipt, receipt_of, renderer
 
 QUEUE_LIMIT = 200
 LEVEL_ORDER = {"overdue": 9, **{lv: i for i, lv in enumerate(SEVERITY)}}
@@ -118,9 +118,12 @@ async def new_case(request: Request) -> Response:
         return render(request, "staff/new_case.html", status=422, pack=pack, item=item,
                       fv=formview.view(pack, form, item, data, errors))
     principal = request.state.principal
+    actor = principal.actor(pack.id)
+    base = _base_url(request)
     try:
-        result = await intake(pack.id, item.id, cleaned, principal.actor(pack.id), cleaned, _now(),
-                              registry=web_of(request).registry)
+        result = await intake(pack.id, item.id, cleaned, actor, cleaned, _now(),
+                              registry=web_of(request).registry, renderer=renderer(base, actor))
+        await issue_receipt(result, actor, base)
     except (TransitionError, StoreError) as exc:
         return render(request, "staff/new_case.html", status=422, pack=pack, item=item,
                       fv=formview.view(pack, form, item, data), message=getattr(exc, "message", str(exc)))
@@ -180,9 +183,11 @@ async def take_transition(request: Request) -> Response:
     posted = await request.form()
     data = formview.from_html(form, posted, item) if form else {}
     version = str(posted.get("version") or "")
+    actor = request.state.principal.actor(pack.id)
     try:
-        await transition(pack.id, view.record.number, name, request.state.principal.actor(pack.id), data, _now(),
-                         int(version) if version.isdigit() else None, registry=web_of(request).registry)
+        await transition(pack.id, view.record.number, name, actor, data, _now(),
+                         int(version) if version.isdigit() else None, registry=web_of(request).registry,
+                         renderer=renderer(_base_url(request), actor, view.instance))
     except TransitionError as exc:
         return render(request, "staff/transition.html", status=422 if exc.code != "forbidden" else 403, pack=pack,
                       case=view, t=t, message=exc.message,
@@ -198,7 +203,10 @@ async def receipt(request: Request) -> Response:
     view = await _view_or_404(request)
     if view is None:
         return error_page(request, 404, "errors.not_found")
-    base = str(request.base_url).rstrip("/")
+    stored = await receipt_of(view.record)
+    if stored is not None and stored.content:  # the receipt slip as issued: a reprint, byte for byte
+        return printed(stored.content)
+    base = _base_url(request)  # a case received before receipts were stored
     return render(request, "staff/receipt.html", pack=request.state.pack, case=view,
                   status_url=f"{base}/{view.pack.id}/status")
 
@@ -209,7 +217,24 @@ async def document(request: Request) -> Response:
     doc = await Document.get_or_none(id=int(doc_id), jurisdiction=pack.id) if doc_id.isdigit() else None
     if doc is None:
         return error_page(request, 404, "errors.not_found")
+    if doc.content:  # the rendered document as issued (documents/issue.py): served unchanged
+        return printed(doc.content)
     return render(request, "staff/document.html", pack=pack, doc=doc)
+
+
+# An issued document is one self-contained page (its print.css inlined by the layout, the QR
+# code an inline <svg>): inline styles allowed, nothing else, no scripts.
+PRINTED_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; "
+               "frame-ancestors 'none'; base-uri 'none'")
+
+
+def printed(html: str) -> HTMLResponse:
+    """A stored document as issued: the same bytes on every reprint."""
+    return HTMLResponse(html, headers={"content-security-policy": PRINTED_CSP, "cache-control": "no-store"})
+
+
+def _base_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
 
 
 def routes() -> list[Route]:
