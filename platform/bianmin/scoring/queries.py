@@ -169,7 +169,7 @@ class Rows:
 def _join(conn: BaseDBAsyncClient) -> str:
     """The join of events to their records. SQLite is told to walk the events and look each
     record up by its key (``CROSS JOIN`` fixes the loop order there); left to itself it walks the
-    jurisdiction's records and seeks their events, about twice as slow for a year's report."""
+    jurisdiction's records and seeks their events, about 1.5 times slower for a year's report."""
     return "JOIN" if db.dialect(conn) == "postgres" else "CROSS JOIN"
 
 

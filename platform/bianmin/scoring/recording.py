@@ -251,6 +251,12 @@ async def assessment(jurisdiction: str, number: str, points: float, *, circumsta
                      data: Mapping[str, Any] | None = None,
                      registry: Registry | None = None) -> tuple[Record, Assessment]:
     """What deciding ``points`` on deduction ``number`` would come to (nothing is written)."""
+    record_row, _, worked = await _assess(jurisdiction, number, points, circumstances, data, registry)
+    return record_row, worked
+
+
+async def _assess(jurisdiction: str, number: str, points: float, circumstances: Iterable[str],
+                  data: Mapping[str, Any] | None, registry: Registry | None) -> tuple[Record, Pack, Assessment]:
     record_row, instance = await service.load(jurisdiction, number, registry=registry)
     pack = instance.pack
     subject = record_row.subject
@@ -263,7 +269,7 @@ async def assessment(jurisdiction: str, number: str, points: float, *, circumsta
         window=str(subject.get("window") or ""), department=str(subject.get("department") or ""),
         violation=rule.violation, occurred=occurred, exclude=number)
     facts = Facts(person + 1, window + 1, violation + 1, dict(data or {}))
-    return record_row, assess(pack, rule, float(points), declared=circumstances, facts=facts)
+    return record_row, pack, assess(pack, rule, float(points), declared=circumstances, facts=facts)
 
 
 async def decide(jurisdiction: str, number: str, *, actor: Actor, points: float, reasons: str, now: dt.datetime,
@@ -271,11 +277,11 @@ async def decide(jurisdiction: str, number: str, *, actor: Actor, points: float,
                  expected_version: int | None = None,
                  registry: Registry | None = None) -> tuple[service.Result, Assessment]:
     """Decide the points (checked against the range and circumstances) after the hearing."""
-    record_row, worked = await assessment(jurisdiction, number, points, circumstances=circumstances, data=data,
-                                          registry=registry)
+    record_row, pack, worked = await _assess(jurisdiction, number, points, circumstances, data, registry)
     if record_row.state == "proposed":
-        raise RecordingError("hearing_required", "作出扣分决定前应当听取责任人的陈述和申辩 (xupu 八(八)); "
-                             "请先完成“陈述申辩”")
+        hearing = pack.accountability.hearing
+        where = f" ({hearing.source})" if hearing else ""
+        raise RecordingError("hearing_required", f"作出扣分决定前应当听取责任人的陈述和申辩{where}; 请先完成“陈述申辩”")
     if not (reasons or "").strip():
         raise RecordingError("reasons_required", "请填写决定理由")
     result = await service.transition(jurisdiction, number, "decide", actor, worked.decision(reasons), now,
