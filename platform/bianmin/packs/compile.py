@@ -9,6 +9,7 @@ problem found. A :class:`Compiler` reads each file once, so checking all packs p
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
@@ -141,13 +142,8 @@ class Compiler:
             "content_hash": content_hash(merged, ctx),
             "lineage": [s.id for s in merged.lineage],
         })
-        return _replace_calendar(pack, calendar_config(doc))
-
-
-def _replace_calendar(pack: Pack, config: CalendarConfig) -> Pack:
-    import dataclasses
-
-    return dataclasses.replace(pack, calendar=config)
+        # The calendar section becomes the calendar module's own configuration type.
+        return dataclasses.replace(pack, calendar=calendar_config(doc))
 
 
 def calendar_config(doc: Map) -> CalendarConfig:
