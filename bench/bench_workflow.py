@@ -10,6 +10,9 @@ jiangyin's food_business_licence, in memory, run these ways in the same process:
     pause and decision forms validated (bianmin.forms), the time-limit rules of the pause checked
     and the completion checked for lateness (violations) by the clock rules, the event log and
     the effects;
+(a') the same, with the clocks' deadline memo emptied before each lifecycle (every record here
+    has the same days; real records of one day share their start day, not always their pauses),
+    for reference;
 (b) the same interpreter on the same workflow with the two forms taken off the transitions;
 (c) SpiffWorkflow 3 doing the same lifecycle with the same data: a BPMN process (start event, an
     exclusive gateway, five user tasks, end events) built here from an XML string; the case's
@@ -50,6 +53,7 @@ from bianmin import paths  # noqa: E402
 from bianmin.packs import Compiler  # noqa: E402
 from bianmin.packs.model import Pack  # noqa: E402
 from bianmin.workflow import Actor, fire, start  # noqa: E402
+from bianmin.workflow.machine import compiled  # noqa: E402
 
 ITEM = "food_business_licence"
 CLERK = Actor("clerk-1", "王窗口", frozenset({"clerk"}))
@@ -62,11 +66,16 @@ DATA = {"accept": {}, "pause": {"reason": "on_site_audit", "expected_duration": 
 
 # -- bianmin ------------------------------------------------------------------------------------
 
-def interpreter(pack: Pack) -> Callable[[], None]:
+def interpreter(pack: Pack, cold: bool = False) -> Callable[[], None]:
     item = pack.item(ITEM)
     materials = [{"id": m.id, "received": True} for m in item.materials]
+    setups = compiled(pack, "case").clocks.setups  # per clock: limit, meter, deadlines worked out
 
     def lifecycle() -> None:
+        if cold:
+            for setup in setups.values():
+                if setup.deadlines:
+                    setup.deadlines.clear()
         case = start(pack, "case", subject={"number": "JY-2026-0001", "materials": materials}, actor=CLERK,
                      data={}, now=AT[0], item_id=ITEM).instance
         for step, at in zip(STEPS, AT[1:]):
@@ -151,6 +160,7 @@ def main() -> int:
 
     pack = Compiler(paths.policies_dir()).compile(paths.policies_dir() / "jiangyin")
     ways = {"(a) bianmin.workflow, forms and clock rules": interpreter(pack),
+            "(a') the same, deadline memo emptied each time": interpreter(pack, cold=True),
             "(b) bianmin.workflow, without the two forms": interpreter(without_forms(pack)),
             "(c) SpiffWorkflow, same data, guard as gateway": spiff(pack),
             "(c0) SpiffWorkflow, bare user tasks (reference)": spiff(pack, same_data=False)}
@@ -162,7 +172,7 @@ def main() -> int:
     for _ in range(ROUNDS):
         for name, lifecycle in ways.items():
             best[name] = max(best[name], one_round(lifecycle))
-    full, bare, bpmn_rate, bare_bpmn = best.values()
+    full, cold, bare, bpmn_rate, bare_bpmn = best.values()
     print(f"case lifecycle {' → '.join(('start', *STEPS))}, {TRANSITIONS} transitions, in memory; "
           f"SpiffWorkflow {getattr(SpiffWorkflow, '__version__', '3')}; best of {ROUNDS} rounds; "
           f"load average {load:.2f} before, {os.getloadavg()[0]:.2f} after ({os.cpu_count()} CPUs)\n")
@@ -171,6 +181,7 @@ def main() -> int:
     ratio = full / bpmn_rate
     ok = ratio >= TARGET
     print(f"\n  ratio (a)/(c)  {ratio:>6.1f}x  (target >= {TARGET}x)  {'PASS' if ok else 'FAIL'}")
+    print(f"  ratio (a')/(c) {cold / bpmn_rate:>6.1f}x  (no deadline known beforehand, for reference)")
     print(f"  ratio (b)/(c)  {bare / bpmn_rate:>6.1f}x  (without form validation, for comparison)")
     print(f"  ratio (a)/(c0) {full / bare_bpmn:>6.1f}x  (against the barer BPMN peer, for reference)")
     return 0 if ok else 1

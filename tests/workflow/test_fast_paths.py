@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from bianmin import paths
-from bianmin.calendar import CalendarCoverageError
+from bianmin.calendar import Calendar, CalendarCoverageError, CalendarDay
 from bianmin.forms import Form, clean, load_forms, validate
 from bianmin.forms import validators as V
 from bianmin.forms.choices import item_materials, options_for
@@ -333,9 +333,11 @@ def test_plain_clocks_agree_with_the_engine(packs, pack_id):
         instance = log(pack, "case", random_steps(rng, pack, transitions))
         last = instance.events[-1].at
         for now in (last, last + dt.timedelta(days=rng.choice((1, 7, 40)))):
+            shared: dict[int, Any] = {}  # one pass over the log for the clocks that hear the same events
             for clock in c.clocks.clocks:
                 want = engine(instance, clock, now)
                 got = plain_state(instance, c.clocks, clock, now, c.calendar)
+                assert plain_state(instance, c.clocks, clock, now, c.calendar, shared) == got, (clock.id, instance.events)
                 if got is not None:
                     answered += 1
                     assert want[0] != "error", (clock.id, instance.events, want)
@@ -362,3 +364,25 @@ def test_plain_clocks_leave_other_records_to_the_engine(packs):
     assert plain_state(unknown_item, c.clocks, promised, at, c.calendar) is None
     no_item = log(pack, "case", [("start", at, {}, ""), ("accept", at, {}, "")], item_id=None)
     assert plain_state(no_item, c.clocks, promised, at, c.calendar) is None  # the engine: "name the item"
+
+
+def test_plain_clocks_follow_a_changed_calendar(packs):
+    """plain_state keeps the limit and the meter per clock, item and calendar: a calendar with a
+    new rest day (a local closure inside the period) gives the new deadline, the engine's, and
+    the old calendar still gives the old one."""
+    pack = packs["jiangyin"]
+    c = machine.compiled(pack, "case")
+    at = dt.datetime(2026, 3, 2, 9)
+    steps = [("start", at, {}, ""), ("accept", at + dt.timedelta(hours=1), {}, ""),
+             ("complete", at + dt.timedelta(days=8), {}, "")]
+    instance = log(pack, "case", steps)
+    promised = c.clocks.by_id["promised"]
+    before = plain_state(instance, c.clocks, promised, steps[-1][1], c.calendar)
+    assert before is not None and before.deadline is not None
+    closed = Calendar.build(dataclasses.replace(pack.calendar, overrides=(
+        *pack.calendar.overrides, CalendarDay(dt.date(2026, 3, 4), "closure", "停电闭厅", "test"))))
+    after = plain_state(instance, c.clocks, promised, steps[-1][1], closed)
+    assert after is not None and after.deadline == c.calendar.add(before.deadline, 1)
+    state = state_of(instance, c.clocks, promised, steps[-1][1], closed, explain=False, roles=c.extension_roles)
+    assert after.deadline == state.deadline
+    assert plain_state(instance, c.clocks, promised, steps[-1][1], c.calendar) == before

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from ..calendar import Calendar
 from ..packs.model import Duration
@@ -17,7 +18,7 @@ from .events import ClockError
 _US_PER_HOUR = 3_600_000_000
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Due:
     """A deadline: ``day`` is its last day; ``raw`` the unrolled end of a natural-day period
     (before 民法典 §203 moves it off a rest day); ``at`` the moment, for hour limits."""
@@ -25,6 +26,23 @@ class Due:
     day: date
     raw: date
     at: datetime | None = None
+
+
+def _due_init() -> Any:
+    # A frozen dataclass's __init__ sets each field through object.__setattr__; every deadline
+    # step builds a Due, so this one sets the slots directly (about twice as fast).
+    set_day, set_raw, set_at = (Due.__dict__[f].__set__ for f in ("day", "raw", "at"))
+
+    def __init__(self: Due, day: date, raw: date, at: datetime | None = None) -> None:
+        set_day(self, day)
+        set_raw(self, raw)
+        set_at(self, at)
+
+    __init__.__qualname__ = "Due.__init__"
+    return __init__
+
+
+Due.__init__ = _due_init()  # type: ignore[method-assign]
 
 
 class Meter:

@@ -49,12 +49,12 @@ from dataclasses import dataclass, field
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from ..calendar import Calendar
+from ..calendar import Calendar, CalendarCoverageError
 from ..packs.model import Clock, Duration, Item, Pack, Workflow
 from ..timelimits import ClockError, ClockEvent, ClockState, compute, limit_for
 from ..timelimits.levels import SEVERITY, level_for
 from ..timelimits.limits import is_item_clock
-from ..timelimits.units import meter_for
+from ..timelimits.units import Due, Meter, NaturalDays, meter_for
 from .instance import START, Event, Instance, thaw
 
 LIFECYCLE = {"request_correction": "correction_notice", "resubmit": "resubmitted",
@@ -80,6 +80,12 @@ class ClockPlan:
     odd: Mapping[str, frozenset[str]] = field(default_factory=dict)
     scans: Mapping[str, int] = field(default_factory=dict)  # clocks with one number hear the same events
     facts: PlainFacts | None = None
+    # scan number -> the transitions odd for any clock of the group: a log without them is plain
+    # alike for all of them, so one pass serves the group (see _plain).
+    scan_odd: Mapping[int, frozenset[str]] = field(default_factory=dict)
+    # (clock id, item id, calendar) -> _Setup: what _plain reads of the pack, the item and the
+    # calendar before its loop, worked out once (bounded; see _setup).
+    setups: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def kinds(self, transition: str) -> tuple[tuple[str, str], ...]:
         return self.on.get(transition, ())
@@ -126,8 +132,11 @@ def plan(pack: Pack, workflow: Workflow) -> ClockPlan:
                 odd[clock].add(transition)
     frozen_odd = {k: frozenset(v) for k, v in odd.items()}
     signatures: dict[Any, int] = {}
-    scans = {c.id: signatures.setdefault((tuple(sorted(plain[c.id].items())), frozen_odd[c.id], c.id in items),
-                                         len(signatures)) for c in clocks}
+    scans = {c.id: signatures.setdefault((tuple(sorted(plain[c.id].items())), c.id in items), len(signatures))
+             for c in clocks}
+    scan_odd: dict[int, frozenset[str]] = {}
+    for c in clocks:
+        scan_odd[scans[c.id]] = scan_odd.get(scans[c.id], frozenset()) | frozen_odd[c.id]
     tl = pack.time_limits
     facts = PlainFacts(
         items={i.id: i for i in pack.items},
@@ -136,7 +145,7 @@ def plan(pack: Pack, workflow: Workflow) -> ClockPlan:
         start_event=tl.clock_start.event if tl.clock_start else "received",
         periods=tuple(p.times for p in pack.office_hours.periods) if pack.office_hours else ())
     return ClockPlan(clocks, {k: tuple(v) for k, v in on.items()}, items, bound, {c.id: c for c in clocks},
-                     plain, frozen_odd, scans, facts)
+                     plain, frozen_odd, scans, facts, scan_odd)
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,6 +279,31 @@ def clock_states(instance: Instance, now: dt.datetime, calendar: Calendar | None
             for c in p.clocks.clocks}
 
 
+def computable_states(instance: Instance, now: dt.datetime, calendar: Calendar | None = None, *,
+                      explain: bool = True) -> tuple[dict[str, ClockState], dict[str, CalendarCoverageError]]:
+    """For showing a stored record: the clocks that can be computed, and for the others the
+    coverage error (a year with no holiday data in a pack that allows no provisional deadlines).
+    Pages and documents show the rest rather than nothing; transitions use :func:`clock_states`,
+    which refuses."""
+    from .machine import compiled
+
+    try:
+        return clock_states(instance, now, calendar, explain=explain), {}
+    except CalendarCoverageError:
+        pass
+    p = compiled(instance.pack, instance.workflow_id)
+    calendar = calendar or p.calendar
+    data = record_data(instance) if any(needs_data(c) for c in p.clocks.clocks) else {}
+    states: dict[str, ClockState] = {}
+    failed: dict[str, CalendarCoverageError] = {}
+    for c in p.clocks.clocks:
+        try:
+            states[c.id] = state_of(instance, p.clocks, c, now, calendar, data, explain, p.extension_roles)
+        except CalendarCoverageError as exc:
+            failed[c.id] = exc
+    return states, failed
+
+
 # -- plain histories, fast ---------------------------------------------------------------------
 
 class Plain(NamedTuple):
@@ -324,11 +358,14 @@ def _plain(instance: Instance, clock_plan: ClockPlan, clock: Clock, now: dt.date
         if item is None:
             return None  # instance.item raises
     if scanned is None:
-        found = _plain_events(instance, clock_plan, cid, facts.start_event)
+        found = _plain_events(instance, clock_plan, cid, facts.start_event, clock_plan.odd[cid])
     else:
         found = scanned.get(scan)
-        if found is None:
-            found = scanned[scan] = _plain_events(instance, clock_plan, cid, facts.start_event)
+        if found is None:  # one pass for the group, plain if no clock of it hears anything odd
+            found = scanned[scan] = _plain_events(instance, clock_plan, cid, facts.start_event,
+                                                  clock_plan.scan_odd[scan])
+        if found is _NOT_PLAIN:  # perhaps odd for another clock of the group only
+            found = _plain_events(instance, clock_plan, cid, facts.start_event, clock_plan.odd[cid])
     if found is _NOT_PLAIN:
         return None
     mine, start = found
@@ -336,21 +373,27 @@ def _plain(instance: Instance, clock_plan: ClockPlan, clock: Clock, now: dt.date
         return Plain("not_started", None, []) if arithmetic else _ACCEPTED
     if mine[-1][1].at > now:
         return None
-    pack = instance.pack
     # compute(): the limit and the unit's meter, as _Replay builds them
-    limit = limit_for(clock, pack, item, {}, None)
-    meter = meter_for(limit.unit, calendar, facts.periods)  # type: ignore[arg-type]
-    warnings = clock.warnings or pack.time_limits.warnings
-    if not arithmetic and not _levels_known(warnings, meter):
+    setup = _setup(clock_plan, clock, instance.pack, item, calendar, facts.periods)
+    limit, meter, warnings = setup.limit, setup.meter, setup.warnings
+    if not arithmetic and not setup.levels_known:
         return None
-    # _Replay.run's loop
+    # _Replay.run's loop. On a meter that counts whole days, the deadline depends on the days of
+    # the start and of each pause and resumption alone: those are collected (``days``) and the
+    # deadline is looked up, or computed once, after the loop (_deadline).
+    memo = setup.deadlines if arithmetic else None
+    days: list[Any] | None = [] if memo is not None else None
     due = before = None
     pause: Event | None = None
     expected: int | None = None
     stop: Event | None = None
     for i, (kind, event) in enumerate(mine):
         if i == start:
-            due = meter.end(event.at, limit.value) if arithmetic else _ACCEPTED
+            if days is not None:
+                days.append(event.at)
+                due = _ACCEPTED
+            else:
+                due = meter.end(event.at, limit.value) if arithmetic else _ACCEPTED
             continue
         if due is None:
             if kind not in ("start", "accepted"):
@@ -366,7 +409,9 @@ def _plain(instance: Instance, clock_plan: ClockPlan, clock: Clock, now: dt.date
         elif kind == "resume":
             if pause is None:
                 return None
-            if arithmetic:
+            if days is not None:
+                days += (pause.at, event.at)
+            elif arithmetic:
                 due = _resumed(meter, pause.at, event.at, due)
             pause = None
         elif kind == "completed":
@@ -376,6 +421,10 @@ def _plain(instance: Instance, clock_plan: ClockPlan, clock: Clock, now: dt.date
     if not arithmetic:
         return _ACCEPTED
     assert calendar is not None
+    if days is not None and due is not None:
+        due = _deadline(memo, meter, limit.value, days)  # type: ignore[arg-type]
+        if pause is not None:
+            before = due  # no resumption since: the deadline as the pause found it
     seqs = [event.seq for _, event in mine]
     # _Replay._state
     if start is None or due is None:
@@ -383,8 +432,12 @@ def _plain(instance: Instance, clock_plan: ClockPlan, clock: Clock, now: dt.date
     ref = due
     if stop is not None:
         at = stop.at
-        status = "completed_late" if meter.passed(at, due) else "completed_on_time"
-        remaining = meter.remaining(at, due)
+        late = meter.passed(at, due)
+        status = "completed_late" if late else "completed_on_time"
+        # What is left serves level_for alone. On time, it lies within the days the deadline was
+        # worked out on and cannot raise: skipped when level_for does not read it. Late, it is
+        # counted as the engine does (past the calendar's data, it raises as the engine would).
+        remaining = meter.remaining(at, due) if late or not setup.levels_plain else 0
     elif pause is not None:
         assert before is not None
         at, status = pause.at, "paused"
@@ -401,20 +454,76 @@ def _plain(instance: Instance, clock_plan: ClockPlan, clock: Clock, now: dt.date
         status = "overdue" if meter.passed(now, due) else "running"
         remaining = meter.remaining(now, due)
     late = status in ("overdue", "completed_late")
-    if not late and not _levels_plain(warnings, meter):  # else it reads no calendar and cannot raise
+    if not late and not setup.levels_plain:  # else it reads no calendar and cannot raise
         level_for(warnings, meter, at, ref, remaining, float(limit.value), late, calendar)
-    return Plain(status, due.day, seqs)
+    return _new_plain(Plain, (status, due.day, seqs))  # Plain(...) without its __new__'s frame
 
 
+def _deadline(memo: dict[tuple[int, ...], Due], meter: Meter, value: float, moments: list[dt.datetime]) -> Due:
+    """The deadline after the start ``moments[0]`` and the pauses ``moments[1:]`` (paused,
+    resumed, ...), as _plain's loop works it out (meter.end, then _resumed for each pause), on a
+    meter of whole days: kept per those days (the meter is bound to one calendar)."""
+    key = tuple([m.toordinal() for m in moments])
+    found = memo.get(key)
+    if found is None:
+        found = meter.end(moments[0], value)
+        for i in range(1, len(moments), 2):
+            found = _resumed(meter, moments[i], moments[i + 1], found)
+        if len(memo) >= 4096:  # bounded: the start days and pauses of some weeks of records
+            memo.clear()
+        memo[key] = found
+    return found
+
+
+class _Setup(NamedTuple):
+    """What _plain reads before its loop, for one clock, item and calendar: the limit, the unit's
+    meter (on that calendar), the warnings and what _levels_known and _levels_plain say of them,
+    and the deadlines worked out so far (None: the meter reads more than days)."""
+
+    pack: Pack
+    limit: Duration
+    meter: Meter
+    warnings: tuple[Any, ...]
+    levels_known: bool
+    levels_plain: bool
+    deadlines: dict[tuple[int, ...], Due] | None
+
+
+def _setup(clock_plan: ClockPlan, clock: Clock, pack: Pack, item: Item | None, calendar: Calendar | None,
+           periods: tuple[Any, ...]) -> _Setup:
+    """The clock's _Setup, built once per (clock, item, calendar): the limit is the clock's own
+    or the item's (never the record's data: needs_data is not plain), and the meter is bound to
+    the very calendar asked about (another calendar, say with a new holiday, has its own). Raises
+    what limit_for and meter_for raise (nothing is kept then)."""
+    key = (clock.id, item.id if item is not None else None, calendar)
+    setups = clock_plan.setups
+    found = setups.get(key)
+    if found is None or found.pack is not pack:
+        limit = limit_for(clock, pack, item, {}, None)
+        meter = meter_for(limit.unit, calendar, periods)  # type: ignore[arg-type]
+        warnings = clock.warnings or pack.time_limits.warnings
+        found = _Setup(pack, limit, meter, warnings, _levels_known(warnings, meter), _levels_plain(warnings, meter),
+                       {} if type(meter) in _WHOLE_DAYS else None)
+        if len(setups) >= 1024:  # items x clocks x calendars: bounded all the same
+            setups.clear()
+        setups[key] = found
+    return found
+
+
+# Meters whose end, lost, shift and passed read the days of their arguments alone (a Due's
+# ``at`` stays None on them): working days and natural days.
+_WHOLE_DAYS = (Meter, NaturalDays)
 _NOT_PLAIN: Any = object()
+_new_plain = tuple.__new__
 
 
-def _plain_events(instance: Instance, clock_plan: ClockPlan, cid: str, start_event: str) -> Any:
+def _plain_events(instance: Instance, clock_plan: ClockPlan, cid: str, start_event: str,
+                  odd: frozenset[str]) -> Any:
     """events_for on a plain history: the clock's (kind, log event)s, from its start on (an item
     clock: from the opening) up to its completion, and the index of the one it counts from
     (find_start, without a correction notice); _NOT_PLAIN when the history is not plain (a
-    transition tells the clock something else, or events go back in time)."""
-    kinds, odd = clock_plan.plain[cid], clock_plan.odd[cid]
+    transition in ``odd`` tells the clock something else, or events go back in time)."""
+    kinds = clock_plan.plain[cid]
     item_clock = cid in clock_plan.item_clocks
     started = item_clock
     mine: list[tuple[str, Event]] = []

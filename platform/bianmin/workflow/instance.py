@@ -31,8 +31,20 @@ def freeze(value: Any) -> Any:
     kind = type(value)
     if kind in _SCALARS:
         return value
-    if kind is dict or kind is MappingProxyType or isinstance(value, Mapping):
+    if kind is dict:
+        out = value.copy()
+        for v in out.values():
+            if type(v) not in _SCALARS:
+                break
+        else:  # scalars only (a material row, most form data): the copy is the frozen mapping
+            return MappingProxyType(out)
         # (Scalars, most values, are kept without a call.)
+        return MappingProxyType({k: v if type(v) in _SCALARS else freeze(v) for k, v in out.items()})
+    if kind is MappingProxyType:
+        return MappingProxyType({k: v if type(v) in _SCALARS else freeze(v) for k, v in value.items()})
+    if kind is list or kind is tuple:  # before the ABC checks below, which cost more than the copy
+        return tuple([v if type(v) in _SCALARS else freeze(v) for v in value])
+    if isinstance(value, Mapping):
         return MappingProxyType({k: v if type(v) in _SCALARS else freeze(v) for k, v in value.items()})
     if isinstance(value, (list, tuple, set, frozenset)):
         return tuple([v if type(v) in _SCALARS else freeze(v) for v in value])
@@ -45,10 +57,15 @@ _EMPTY: Mapping[str, Any] = MappingProxyType({})
 def _slots_init(cls: type, source: str) -> None:
     """Give the frozen slotted dataclass ``cls`` the ``__init__`` in ``source``, in which
     ``_set_<field>(self, value)`` sets a slot (the slot's own descriptor)."""
-    scope: dict[str, Any] = {f"_set_{f.name}": cls.__dict__[f.name].__set__ for f in dataclasses.fields(cls)}
-    scope.update(MappingProxyType=MappingProxyType, freeze=freeze, _EMPTY=_EMPTY)
-    exec(source, scope)  # noqa: S102 - our own code
-    init = scope["__init__"]
+    setters = {f"_set_{f.name}": cls.__dict__[f.name].__set__ for f in dataclasses.fields(cls)}
+    setters.update(MappingProxyType=MappingProxyType, freeze=freeze, _EMPTY=_EMPTY)
+    # Inside a factory, so that the __init__ reads them as closure cells (faster than globals).
+    names = ", ".join(setters)
+    factory = f"def _make({names}):\n" + "".join(f"    {line}\n" for line in source.strip("\n").splitlines()) \
+        + "    return __init__\n"
+    scope: dict[str, Any] = {}
+    exec(factory, scope)  # noqa: S102 - our own code
+    init = scope["_make"](**setters)
     init.__qualname__ = f"{cls.__name__}.__init__"
     cls.__init__ = init  # type: ignore[misc]
 

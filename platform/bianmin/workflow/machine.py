@@ -57,6 +57,8 @@ class Plan:
     clock_effects: tuple[Effect, ...]  # the bindings' effects, but the pauses'
     pauses: tuple[str, ...]  # clocks its bindings pause (their effect carries the form's data)
     clock_rules: bool  # _check_clocks has something to check (a start, pause, extension, notice)
+    clock_starts: bool  # it starts a clock whose limit depends on the record (start_problems)
+    clock_checks: bool  # it pauses, extends or gives a correction notice (rule_problems)
     proofs: tuple[Violation, ...]  # the violations it may prove
     documents: bool  # one of them is a document never issued (detected reads the documents issued)
 
@@ -133,6 +135,9 @@ def _compile(pack: Pack, wf: Workflow) -> Compiled:
             clock_effects=clock_effects.get(t.id, ()),
             pauses=tuple(clock for clock, kind in clocks.bound.get(t.id, ()) if kind == "pause"),
             clock_rules=_has_clock_rules(clocks, t.id),
+            clock_starts=any(k == "start" and cid in clocks.by_id and needs_data(clocks.by_id[cid])
+                             for cid, k in clocks.kinds(t.id)),
+            clock_checks=any(k in RULE_KINDS for _, k in clocks.kinds(t.id)),
             proofs=proofs.get(t.id, ()),
             documents=any(v.detect.rule == "document_missing" for v in proofs.get(t.id, ())))
     return Compiled(
@@ -238,7 +243,11 @@ def fire(instance: Instance, transition_id: str, *, actor: Actor, data: Mapping[
         role = _role(c, t, actor)
     else:
         held = actor.roles
-        role = next((r for r in p.roles if r in held), None)
+        role = None
+        for r in p.roles:  # the first of its roles the actor holds
+            if r in held:
+                role = r
+                break
     if role is None:
         wanted = "、".join(c.role_names.get(r, r) for r in t.roles)
         raise TransitionError("forbidden", f"“{actor.name}”无权执行“{t.name}”(需要角色: {wanted})")
@@ -263,10 +272,14 @@ def fire(instance: Instance, transition_id: str, *, actor: Actor, data: Mapping[
     new = Instance(pack, instance.workflow_id, event.to_state, subject, events + (event,), instance.item_id)
     effects = list(p.actions) if p.actions is not None else _action_effects(c, t, new, event)
     effects += p.clock_effects
-    for clock in p.pauses:
-        effects.append(_pause_effect(clock, event))
+    if p.pauses:  # _pause_effect for each, the form's answers read once
+        got = event.data.get
+        reason, expected = got("reason", ""), got("expected_duration")
+        for clock in p.pauses:
+            effects.append(Effect("pause_clock", MappingProxyType(
+                {"clock": clock, "reason": reason, "expected_days": expected})))
     if p.clock_rules:
-        _check_clocks(c, t, new, now)
+        _check_clocks(c, t, new, now, p)
     if p.proofs:
         issued = frozenset().union(*(c.issues.get(e.transition, frozenset()) for e in new.events)) \
             if p.documents else frozenset()  # only document_missing reads it
@@ -387,12 +400,13 @@ def _text(value: Any) -> str:
     return "true" if value is True else "false" if value is False else str(value)
 
 
-def _check_clocks(c: Compiled, t: Transition, new: Instance, now: dt.datetime) -> None:
+def _check_clocks(c: Compiled, t: Transition, new: Instance, now: dt.datetime, p: Plan | None = None) -> None:
     kinds = c.clocks.kinds(t.id)
     if not kinds:
         return
-    problems = start_problems(new, c.clocks, t.id)
-    if any(k in ("pause", "extension", "correction_notice") for _, k in kinds):
+    # (The plan knows whether it starts a clock start_problems reads, and breaks rules.)
+    problems = start_problems(new, c.clocks, t.id) if p is None or p.clock_starts else []
+    if any(k in RULE_KINDS for _, k in kinds) if p is None else p.clock_checks:
         problems += rule_problems(new, c.clocks, t.id, now, c.calendar, c.extension_roles)
     if problems:
         raise TransitionError("clock_rule", f"“{t.name}”不符合时限规则: " + "; ".join(problems))

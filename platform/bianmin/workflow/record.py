@@ -61,6 +61,8 @@ def missing(subject: Mapping[str, Any], item: Item | None) -> tuple[list[str], l
         rows = subject.get("materials") or ()
         needed = [(str(r.get("id")), bool(r.get("core", True))) for r in rows if _is_map(r)]
     gone = [(mid, core) for mid, core in needed if mid not in received]
+    if not gone:  # the usual case at acceptance
+        return [], []
     return [mid for mid, _ in gone], [mid for mid, core in gone if core]
 
 

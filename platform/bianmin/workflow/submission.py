@@ -50,6 +50,7 @@ def use_forms_dirs(dirs: FormsDirs | None) -> None:
     global _dirs
     _dirs = dirs or default_dirs
     _cache.clear()
+    _checks.clear()
 
 
 def forms_of(pack: Pack) -> tuple[dict[str, Form], dict[str, tuple[Option, ...]]]:
@@ -59,8 +60,14 @@ def forms_of(pack: Pack) -> tuple[dict[str, Form], dict[str, tuple[Option, ...]]
     if found is None or found[0] is not pack:
         if len(_cache) > 64:
             _cache.clear()
+        _checks.clear()  # they hold forms of the entries just dropped or replaced
         found = _cache[key] = (pack, load_forms(_dirs(pack)), choices(pack))
     return found[1], found[2]
+
+
+# (id(pack), form id) -> (pack, form, option lists, whether the pause rule applies, whether the
+# missing-list rule applies): what check() looks up on every submission, found once.
+_checks: dict[tuple[int, str], tuple[Pack, Form, dict[str, tuple[Option, ...]], bool, bool]] = {}
 
 
 def choices(pack: Pack) -> dict[str, tuple[Option, ...]]:
@@ -78,12 +85,21 @@ def choices(pack: Pack) -> dict[str, tuple[Option, ...]]:
 def check(pack: Pack, form_id: str, data: Mapping[str, Any], subject: Mapping[str, Any],
           item: Item | None, now: dt.datetime) -> tuple[Form, list[FieldError]]:
     """The form and every error of ``data``: the form's own, then the record rule above."""
-    forms, options = forms_of(pack)
-    form = forms[form_id]
+    found = _checks.get((id(pack), form_id))
+    if found is None or found[0] is not pack:
+        forms, options = forms_of(pack)
+        form = forms[form_id]
+        reason = _fields(form)[0]
+        found = (pack, form, options, reason is not None and reason.options_from == "pause_reasons",
+                 _complete_list(pack) and _fields(form)[1])
+        if len(_checks) > 1024:
+            _checks.clear()
+        _checks[(id(pack), form_id)] = found
+    _, form, options, pause_rule, list_rule = found
     errors = validate(form, data, item, choices=options, today=now.date())
-    if not errors:
+    if not errors and pause_rule:  # (pause_reason_errors finds nothing on any other form)
         errors = pause_reason_errors(form, data, item, options)
-    if not errors and _complete_list(pack) and _fields(form)[1]:
+    if not errors and list_rule:
         errors = missing_list_errors(form, data, subject, item)
     return form, errors
 

@@ -33,12 +33,16 @@ def provable(pack: Pack, workflow: Workflow, clock_plan: ClockPlan) -> dict[str,
     """For each transition, the violations it may prove (most transitions: none)."""
     out: dict[str, tuple[Violation, ...]] = {}
     terminal = {s.id for s in workflow.states if s.terminal}
+    # A document is missing only from a workflow that issues it (a negative report or a
+    # complaint never gets a case's receipt slip).
+    issues = {str(dict(a.with_).get("document")) for t in workflow.transitions for a in t.actions
+              if a.do == "issue_document"}
     for t in workflow.transitions:
         kinds = clock_plan.kinds(t.id)
         found = tuple(v for v in pack.accountability.violations if (
             (v.detect.on in ("completed_late", "overdue") and (v.detect.clock, "completed") in kinds)
             or (v.detect.rule == "correction_notice_late" and any(k == "correction_notice" for _, k in kinds))
-            or (v.detect.rule == "document_missing" and bool(v.detect.document) and t.to in terminal)))
+            or (v.detect.rule == "document_missing" and v.detect.document in issues and t.to in terminal)))
         if found:
             out[t.id] = found
     return out
