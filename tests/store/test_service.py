@@ -115,12 +115,13 @@ def test_failed_intake_gives_its_number_back(backend, registry, staff, checklist
     pack = registry.active("xupu", MONDAY.date())
     subject = {"materials": checklist(pack, "food_business_licence")}
 
-    async def crash(*args, **kwargs):
+    def crash(*args, **kwargs):
         raise RuntimeError("disk full")
+        yield  # a program (db.Program) that fails at its first step
 
     async def body():
         with monkeypatch.context() as patch:
-            patch.setattr(records, "perform", crash)  # after the record and its event are written
+            patch.setattr(records, "write_effects", crash)  # after the record and its event are written
             with pytest.raises(RuntimeError):
                 await service.intake("xupu", "food_business_licence", subject, staff, {}, MONDAY, registry=registry)
         assert await Record.all().count() == 0 and await Event.all().count() == 0
@@ -133,15 +134,16 @@ def test_failed_intake_gives_its_number_back(backend, registry, staff, checklist
 def test_crash_inside_a_transition_stores_nothing(backend, registry, staff, checklist, monkeypatch):
     pack = registry.active("jiangyin", MONDAY.date())
 
-    async def crash(*args, **kwargs):
+    def crash(*args, **kwargs):
         raise RuntimeError("power cut after the event insert")
+        yield  # a program (db.Program) that fails at its first step
 
     async def body():
         subject = {"materials": checklist(pack, "food_business_licence")}
         case = await service.intake("jiangyin", "food_business_licence", subject, staff, {}, MONDAY, registry=registry)
         number = case.record.number
         with monkeypatch.context() as patch:
-            patch.setattr(service, "_perform", crash)
+            patch.setattr(service, "_effects", crash)
             with pytest.raises(RuntimeError, match="power cut"):
                 await service.transition("jiangyin", number, "accept", staff, {}, hours(1), registry=registry)
         record = await Record.get(number=number)

@@ -2,8 +2,11 @@
 
     bianmin sweep [--db URL] [--now DATETIME] [--batch N]
 
-Moves warning levels, fires due timers (notifications) and records automatic violations, each
-exactly once however often or concurrently it runs (docs/persistence.md). Progress goes to
+Examines the open records that are due (their next check has come: a transition, a warning
+level or deadline reached, a new calendar), moves warning levels, fires due timers
+(notifications) and records automatic violations, each exactly once however often or
+concurrently it runs (docs/persistence.md), then proposes a
+deduction for each violation found (docs/accountability.md). Progress goes to
 stderr every 10,000 records; the summary line to stdout. Exit status 1 when some records could
 not be computed (named on stderr), 2 when the database is unreachable.
 """
@@ -18,8 +21,8 @@ from datetime import datetime
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("sweep", help="deadline sweep: warnings, timers, violations (时限巡检)",
-                                   description="Recompute the clocks of every open record; fire due "
-                                   "timers and record automatic violations once.")
+                                   description="Recompute the clocks of the open records that are due "
+                                   "(next_check_at reached); fire due timers and record automatic violations once.")
     parser.add_argument("--db", metavar="URL", help="database URL (default: $BIANMIN_DB, else "
                         "var/bianmin.sqlite3)")
     parser.add_argument("--now", metavar="DATETIME", type=_now,
@@ -44,6 +47,7 @@ def _positive(text: str) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from .. import paths
+    from .. import scoring
     from ..store import archive, db, service, sweeper
 
     async def run() -> sweeper.SweepReport:
@@ -54,7 +58,14 @@ def _run(args: argparse.Namespace) -> int:
             registry = service.default_registry()
             for warning in await archive.startup(registry, uploads=paths.home() / "var" / "packs"):
                 print(f"bianmin sweep: warning: {warning}", file=sys.stderr)
-            return await sweeper.sweep(args.now, batch=args.batch, registry=registry, progress=sys.stderr)
+            report = await sweeper.sweep(args.now, batch=args.batch, registry=registry, progress=sys.stderr)
+            # The violations found become proposed deductions, awaiting the hearing (xupu 八(八)).
+            opened = await scoring.propose_everywhere(args.now or datetime.now().replace(microsecond=0),
+                                                      registry=registry)
+            if opened:
+                print("bianmin sweep: proposed deductions: " + ", ".join(f"{j} {len(n)}" for j, n in opened.items()),
+                      file=sys.stderr)
+            return report
         finally:
             await db.close_db()
 

@@ -11,6 +11,7 @@ Every state change is an :class:`Event` in an append-only log (ARCHITECTURE inva
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from tortoise import fields
@@ -61,6 +62,7 @@ class Staff(Model):
     password_hash = fields.CharField(max_length=255, default="")  # set by the web layer
     active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField()
+    session_epoch = fields.IntField(default=0)  # bumped at sign-out: older session cookies are dead
 
     class Meta:
         table = "staff"
@@ -116,7 +118,10 @@ class Record(Model):
     idempotency_key = fields.CharField(max_length=128, null=True)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
-    swept_at = fields.DatetimeField()  # the sweeper's claim mark (sweeper.py)
+    swept_at = fields.DatetimeField()  # when the sweeper last examined it (sweeper.py)
+    # When the sweeper must examine it next (the epoch: at once); set by every transition and by
+    # the sweeper from the clocks (workflow/nextcheck.py), read through records_next_check.
+    next_check_at = fields.DatetimeField(default=datetime(1970, 1, 1))
 
     class Meta:
         table = "records"
@@ -278,5 +283,51 @@ class Counter(Model):
         unique_together = (("jurisdiction", "kind", "year"),)
 
 
+class AuditEntry(Model):
+    """One line of the audit trail: a sign-in, a refusal, or an action of staff or public.
+
+    Append-only like the events: the code only inserts, and a database trigger refuses UPDATE and
+    DELETE (migration 0005). Personal data in ``details`` is masked before it is written
+    (``bianmin.privacy.mask_details``)."""
+
+    id = fields.BigIntField(primary_key=True)
+    at = fields.DatetimeField()
+    jurisdiction = fields.CharField(max_length=64, default="")  # '' when none (an unknown user name)
+    event = fields.CharField(max_length=32)  # sign_in, sign_in_failed, transition, pack_activate ...
+    staff_id = fields.IntField(null=True)  # who acted; None for the public and unknown user names
+    username = fields.CharField(max_length=64, default="")  # as typed at sign-in, or the account's
+    acting_for = fields.CharField(max_length=64, null=True)  # backup post: whom they stood in for
+    ip = fields.CharField(max_length=64, default="")
+    path = fields.CharField(max_length=200, default="")
+    number = fields.CharField(max_length=48, default="")  # the record concerned, if any
+    details = JSON()
+
+    class Meta:
+        table = "audit_log"
+
+
+class AppraisalMark(Model):
+    """A mark an appraiser gives a staff member on one dimension of the pack's appraisal, for one
+    period (xupu 九(二)2② 德、能、勤、绩、廉): ``mark`` on the base score's scale. Marks count only in
+    the appraisal of the period they were given for (scoring/appraisal.py); a second mark for the
+    same person, period and dimension replaces the first (the audit trail keeps both)."""
+
+    id = fields.IntField(primary_key=True)
+    jurisdiction = fields.ForeignKeyField("models.Jurisdiction", related_name="appraisal_marks")
+    staff = fields.ForeignKeyField("models.Staff", related_name="appraisal_marks")
+    period_kind = fields.CharField(max_length=16)  # month | quarter | year
+    year = fields.IntField()
+    n = fields.IntField()  # the month or quarter; 1 for a year
+    dimension = fields.CharField(max_length=64)
+    mark = fields.FloatField()
+    marked_by = fields.CharField(max_length=64)  # the appraiser's staff id
+    marked_at = fields.DatetimeField()
+
+    class Meta:
+        table = "appraisal_marks"
+        unique_together = (("jurisdiction", "staff", "period_kind", "year", "n", "dimension"),)
+
+
 __models__ = [Jurisdiction, PackVersion, Staff, RoleAssignment, BackupAssignment, Record, Event,
-              Document, Violation, Rating, Outbox, ClockMark, TimerMark, DeadlineChange, Counter]
+              Document, Violation, Rating, Outbox, ClockMark, TimerMark, DeadlineChange, Counter,
+              AuditEntry, AppraisalMark]

@@ -53,15 +53,23 @@ def format_number(prefix: str, kind: str, year: int, value: int) -> str:
     return f"{prefix}-{middle}{year}-{value:0{WIDTH}d}"
 
 
+def take(jurisdiction: str, kind: str, year: int) -> db.Program[int]:
+    """The next number of the series (a program: it runs in the transaction that uses the number)."""
+    key = [jurisdiction, kind, year]
+    rows = yield db.Fetch(_BUMP, key)
+    if not rows:  # the series' first number: make its row (a concurrent first waits on it), then bump
+        yield db.Execute("INSERT INTO counters (jurisdiction, kind, year, value) VALUES (?, ?, ?, 0) "
+                         "ON CONFLICT (jurisdiction, kind, year) DO NOTHING", key)
+        rows = yield db.Fetch(_BUMP, key)
+    return int(rows[0]["value"])
+
+
+_BUMP = "UPDATE counters SET value = value + 1 WHERE jurisdiction = ? AND kind = ? AND year = ? RETURNING value"
+
+
 async def next_value(conn: BaseDBAsyncClient, jurisdiction: str, kind: str, year: int) -> int:
     """The next number of the series; ``conn`` must be the caller's transaction."""
-    bump = "UPDATE counters SET value = value + 1 WHERE jurisdiction = ? AND kind = ? AND year = ? RETURNING value"
-    rows = await db.fetch(conn, bump, [jurisdiction, kind, year])
-    if not rows:  # the series' first number: make its row (a concurrent first waits on it), then bump
-        await db.execute(conn, "INSERT INTO counters (jurisdiction, kind, year, value) VALUES (?, ?, ?, 0) "
-                         "ON CONFLICT (jurisdiction, kind, year) DO NOTHING", [jurisdiction, kind, year])
-        rows = await db.fetch(conn, bump, [jurisdiction, kind, year])
-    return int(rows[0]["value"])
+    return await db.run(conn, take, jurisdiction, kind, year)
 
 
 async def next_number(conn: BaseDBAsyncClient, jurisdiction: str, prefix: str, kind: str, year: int) -> str:

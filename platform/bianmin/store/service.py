@@ -22,7 +22,7 @@ from ..calendar import Calendar
 from ..packs import Registry
 from ..packs.model import Pack
 from ..packs.registry import UnknownPack
-from ..workflow import Actor, Effect, Instance, fire
+from ..workflow import Actor, Effect, Instance, Outcome, fire
 from ..workflow.instance import thaw
 from . import db, records
 from .models import Document, Record, dumps
@@ -115,10 +115,9 @@ async def open_record(jurisdiction: str, workflow_id: str, subject: Mapping[str,
     pack = pack or registry.active(jurisdiction, now.date())
     parent_row = await _get(jurisdiction, parent) if parent else None
     try:
-        async with db.transaction() as tx:
-            record, outcome, written = await records.create(
-                tx, pack, workflow_id, subject=subject, actor=actor, data=data, now=now, item_id=item_id,
-                parent=parent_row, idempotency_key=idempotency_key, renderer=renderer)
+        record, outcome, written = await db.atomic(lambda: records.write_record(
+            pack, workflow_id, subject=subject, actor=actor, data=data, now=now, item_id=item_id,
+            parent=parent_row, idempotency_key=idempotency_key, renderer=renderer))
     except IntegrityError:
         # A concurrent retry with the same key committed first: ours rolled back, number and all.
         done = await _by_key(jurisdiction, idempotency_key, registry) if idempotency_key else None
@@ -139,42 +138,47 @@ async def transition(jurisdiction: str, number: str, transition_id: str, actor: 
     registry = registry or default_registry()
     now = local(now)
     record, instance = await load(jurisdiction, number, registry=registry)
-    version = record.version
-    if expected_version is not None and expected_version != version:
+    if expected_version is not None and expected_version != record.version:
         raise ConflictError(number)
     outcome = fire(instance, transition_id, actor=actor, data=data, now=now)
+    written = await db.atomic(_write_transition, record, record.version, instance.pack, outcome, actor, now, renderer)
+    return _result(record, outcome.instance, outcome.effects, written)
+
+
+def _write_transition(record: Record, version: int, pack: Pack, outcome: Outcome, actor: Actor, now: datetime,
+                      renderer: Renderer | None) -> db.Program[Written]:
+    """Program: the record moved (if it is still at ``version``, the one read), its event, the
+    effects. ``record`` is updated in place, to the values written. ``next_check_at`` becomes
+    ``now``: the sweeper's next run examines the record's clocks again (store/sweeper.py)."""
     new = outcome.instance
-    pack = instance.pack
     is_open = not records.is_terminal(pack, record.workflow_id, new.state)
-    async with db.transaction() as tx:
-        changed = await db.execute(
-            tx, "UPDATE records SET state = ?, is_open = ?, subject = ?, version = version + 1, updated_at = ? "
-            "WHERE id = ? AND version = ?", [new.state, is_open, dumps(thaw(new.subject)), now, record.id, version])
-        if changed != 1:
-            raise ConflictError(number)
-        await records.append_event(tx, record, outcome.event, actor)
-        record.state, record.is_open, record.version = new.state, is_open, version + 1
-        record.subject, record.updated_at = thaw(new.subject), now
-        ctx = records.Context(tx, pack, record, new, actor, now, renderer)
-        written = await _perform(ctx, outcome.effects, outcome.event.seq)
-    return _result(record, new, outcome.effects, written)
+    subject = thaw(new.subject)
+    changed = yield db.Execute(
+        "UPDATE records SET state = ?, is_open = ?, subject = ?, version = ?, updated_at = ?, next_check_at = ? "
+        "WHERE id = ? AND version = ?", [new.state, is_open, dumps(subject), version + 1, now, now, record.id, version])
+    if changed != 1:
+        raise ConflictError(record.number)
+    record.state, record.is_open, record.version = new.state, is_open, version + 1
+    record.subject, record.updated_at, record.next_check_at = subject, now, now
+    yield from records.write_event(record, outcome.event, actor)
+    ctx = records.Context(None, pack, record, new, actor, now, renderer)
+    return (yield from _effects(ctx, outcome.effects, outcome.event.seq))
 
 
-async def _perform(ctx: records.Context, effects: tuple[Effect, ...], seq: int) -> Written:
+def _effects(ctx: records.Context, effects: tuple[Effect, ...], seq: int) -> db.Program[Written]:
     """The effects of a transition, after its event is written (a seam for the crash tests)."""
-    return await records.perform(ctx, effects, seq)
+    return (yield from records.write_effects(ctx, effects, seq))
 
 
 async def load(jurisdiction: str, number: str, *, registry: Registry | None = None) -> tuple[Record, Instance]:
     """The record and its interpreter instance, rebuilt from its events on its pinned pack
-    (one query: the hot path of every transition)."""
+    (one read of two statements on one snapshot: the hot path of every transition)."""
     registry = registry or default_registry()
-    rows = await db.fetch(db.connection(), f"SELECT {_RECORD_COLUMNS}, {_EVENT_COLUMNS} FROM records r JOIN events e "
-                          "ON e.record_id = r.id WHERE r.jurisdiction_id = ? AND r.number = ? ORDER BY e.seq",
-                          [jurisdiction, number])
-    if not rows:
+    found = await db.read(_read_record, jurisdiction, number)
+    if found is None:
         raise RecordNotFound(jurisdiction, number)
-    record = records.record_from_row(rows[0])
+    row, events = found
+    record = records.record_from_row(row)
     try:
         pack = registry.pinned(jurisdiction, record.pack_hash)
     except UnknownPack:  # a version the files no longer produce: from the store's archive
@@ -183,12 +187,20 @@ async def load(jurisdiction: str, number: str, *, registry: Registry | None = No
         await archive.restore(registry)
         pack = registry.pinned(jurisdiction, record.pack_hash)
     instance = Instance(pack, record.workflow_id, record.state, record.subject,
-                        tuple(records.to_flow_event(row) for row in rows), record.item_id)
+                        tuple(records.to_flow_event(e) for e in events), record.item_id)
     return record, instance
 
 
-_RECORD_COLUMNS = ", ".join(f"r.{c}" for c in records.RECORD_COLUMNS)
-_EVENT_COLUMNS = ", ".join(f"e.{c}" for c in records.EVENT_COLUMNS)
+def _read_record(jurisdiction: str, number: str) -> db.Program[tuple[dict[str, Any], list[dict[str, Any]]] | None]:
+    # Two statements rather than a join: the record's columns (its subject) once, not per event.
+    rows = yield db.Fetch(_RECORD, [jurisdiction, number])
+    if not rows:
+        return None
+    return rows[0], (yield db.Fetch(_EVENTS, [rows[0]["id"]]))
+
+
+_RECORD = f"SELECT {', '.join(records.RECORD_COLUMNS)} FROM records WHERE jurisdiction_id = ? AND number = ?"
+_EVENTS = f"SELECT {', '.join(records.EVENT_COLUMNS)} FROM events WHERE record_id = ? ORDER BY seq"
 
 
 async def document(jurisdiction: str, number: str) -> Document:
@@ -200,18 +212,23 @@ async def document(jurisdiction: str, number: str) -> Document:
 
 
 async def _get(jurisdiction: str, number: str) -> Record:
-    record = await Record.get_or_none(jurisdiction_id=jurisdiction, number=number)
-    if record is None:
+    rows = await db.read(_select_record, "number", jurisdiction, number)
+    if not rows:
         raise RecordNotFound(jurisdiction, number)
-    return record
+    return records.record_from_row(rows[0])
 
 
 async def _by_key(jurisdiction: str, key: str, registry: Registry) -> Result | None:
-    record = await Record.get_or_none(jurisdiction_id=jurisdiction, idempotency_key=key)
-    if record is None:
+    rows = await db.read(_select_record, "idempotency_key", jurisdiction, key)
+    if not rows:
         return None
-    record, instance = await load(jurisdiction, record.number, registry=registry)
+    record, instance = await load(jurisdiction, rows[0]["number"], registry=registry)
     return Result(record, instance, replayed=True)
+
+
+def _select_record(column: str, jurisdiction: str, value: str) -> db.Program[list[dict[str, Any]]]:
+    return (yield db.Fetch(f"SELECT {', '.join(records.RECORD_COLUMNS)} FROM records "
+                           f"WHERE jurisdiction_id = ? AND {column} = ?", [jurisdiction, value]))
 
 
 def _result(record: Record, instance: Instance, effects: tuple[Effect, ...], written: Written) -> Result:

@@ -1,8 +1,9 @@
 """The deadline sweeper: warning levels, due timers and automatic violations of open records.
 
-One run walks every open record once, in batches. A batch is one transaction: claim the records
-(``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so concurrent sweepers take different batches; SQLite
-has one writer at a time), recompute their clocks on the newest calendar, then write
+One run examines the open records that are due (``next_check_at <= now``), in batches. A batch is
+one transaction: claim the records (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so concurrent
+sweepers take different batches; SQLite has one writer at a time), recompute their clocks on the
+newest calendar, then write
 
 - ``clock_marks``: the level, status and deadline reached (a deadline moved by a new calendar
   is logged in ``deadline_changes``);
@@ -11,9 +12,15 @@ has one writer at a time), recompute their clocks on the newest calendar, then w
   mark, so repeated or concurrent runs never notify twice;
 - ``violations``: one row per record and violation (unique), so detection is idempotent;
 
-and stamp ``records.swept_at`` with the run's start, which is what the claim skips. Only this
-module reads the wall clock (``now`` defaults to it); everything it computes is a function of the
-events, the pinned pack and the calendar.
+and set each record's ``next_check_at`` to the next instant at which a clock's status, level or
+deadline would change with no new event (workflow/nextcheck.py; a transition sets it to its own
+time), and ``swept_at`` to the run's start. A record is therefore examined when something can have
+changed, not on every run. A new calendar can move every deadline: when a jurisdiction's calendar
+fingerprint differs from the one the last run saw (``sweep_calendars``), all its open records are
+made due first.
+
+Only this module reads the wall clock (``now`` defaults to it); everything it computes is a
+function of the events, the pinned pack and the calendar.
 """
 
 from __future__ import annotations
@@ -23,9 +30,9 @@ import json
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, TextIO
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -33,20 +40,24 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from ..calendar import Calendar
 from ..packs import Registry
 from ..packs.model import Pack
-from ..workflow import DueTimer, Instance, clock_states, due_timers, thaw
+from ..workflow import DueTimer, Instance, thaw
+from ..workflow.nextcheck import examine
 from . import archive, db, records
 from .models import Record
 from .service import calendar_for, default_registry, local
 
 BATCH = 500
 PROGRESS_EVERY = 10_000
-EPOCH = datetime(1970, 1, 1)
+EPOCH = datetime(1970, 1, 1)  # next_check_at: at once
+RETRY = timedelta(seconds=1)  # a record that could not be computed: again at the next run
 _COLUMNS = "id, jurisdiction_id, kind, workflow_id, number, item_id, pack_hash, state, subject, version"
 
 
 @dataclass
 class SweepReport:
     total: int = 0  # open records due at the start
+    open: int = 0  # open records at the start, due or not
+    recalendared: int = 0  # open records made due by a new calendar
     processed: int = 0
     level_changes: int = 0
     timers_fired: int = 0
@@ -57,7 +68,8 @@ class SweepReport:
 
     def __str__(self) -> str:
         rate = self.processed / self.seconds if self.seconds else 0.0
-        return (f"swept {self.processed} of {self.total} open records in {self.seconds:.1f} s ({rate:,.0f}/s): "
+        return (f"swept {self.processed} of {self.total} due records ({self.open} open) in {self.seconds:.1f} s "
+                f"({rate:,.0f}/s): "
                 f"{self.level_changes} level changes, {self.timers_fired} timers fired, "
                 f"{self.violations} violations, {self.deadline_changes} deadlines moved by the calendar, "
                 f"{self.errors} errors")
@@ -65,8 +77,8 @@ class SweepReport:
 
 def claim_query(dialect: str) -> str:
     lock = " FOR UPDATE SKIP LOCKED" if dialect == "postgres" else ""
-    return (f"SELECT {_COLUMNS} FROM records WHERE is_open AND swept_at < ? "
-            f"ORDER BY swept_at LIMIT ?{lock}")
+    return (f"SELECT {_COLUMNS} FROM records WHERE is_open AND next_check_at <= ? "
+            f"ORDER BY next_check_at LIMIT ?{lock}")
 
 
 async def sweep(now: datetime | None = None, *, batch: int = BATCH, registry: Registry | None = None,
@@ -77,19 +89,22 @@ async def sweep(now: datetime | None = None, *, batch: int = BATCH, registry: Re
     for warning in await archive.restore(registry):  # versions pinned by records, gone from the files
         print(f"sweep: {warning}", file=progress or sys.stderr, flush=True)
     now = local(now or datetime.now())
-    stamp = datetime.now()  # the run's mark: a record swept by this run is not claimed again
+    stamp = datetime.now().replace(microsecond=0)  # swept_at: when the record was last examined
     started = time.perf_counter()
     report = SweepReport()
-    conn = db.connection()
-    rows = await db.fetch(conn, "SELECT COUNT(*) AS n FROM records WHERE is_open AND swept_at < ?", [stamp])
-    report.total = int(rows[0]["n"])
     sweep_batch = _Batch(registry, now, stamp, report)
+    report.recalendared = await sweep_batch.new_calendars()
+    conn = db.connection()
+    rows = await db.fetch(conn, "SELECT COUNT(*) AS n FROM records WHERE is_open AND next_check_at <= ?", [now])
+    report.total = int(rows[0]["n"])
+    rows = await db.fetch(conn, "SELECT COUNT(*) AS n FROM records WHERE is_open")
+    report.open = int(rows[0]["n"])
     next_report = progress_every
-    # Each record is claimed at most once per run (its stamp stops the claim); records opened
-    # during the run may add a few batches, concurrent sweepers take some away.
+    # Each record is claimed at most once per run: its next check is after ``now`` once examined.
+    # Records opened or moved during the run may add a few batches, concurrent sweepers take some.
     for _ in range(report.total // max(batch, 1) + 100):
         async with db.transaction() as tx:
-            claimed = await db.fetch(tx, claim_query(db.dialect(tx)), [stamp, batch])
+            claimed = await db.fetch(tx, claim_query(db.dialect(tx)), [now, batch])
             if not claimed:
                 break
             await sweep_batch.run(tx, claimed)
@@ -103,9 +118,11 @@ async def sweep(now: datetime | None = None, *, batch: int = BATCH, registry: Re
 
 
 async def run_periodic(interval: float, *, registry: Registry | None = None, batch: int = BATCH,
-                       iterations: int | None = None, log: TextIO | None = None) -> None:
+                       iterations: int | None = None, log: TextIO | None = None,
+                       after: Callable[[SweepReport], Awaitable[object]] | None = None) -> None:
     """Sweep every ``interval`` seconds until cancelled (the web app runs this as a task), or
-    ``iterations`` times. A failed run is reported and the next one tries again."""
+    ``iterations`` times. A failed run is reported and the next one tries again. ``after`` runs
+    on each run's report (e.g. proposing deductions for the violations just found)."""
     count = 0
     while iterations is None or count < iterations:
         count += 1
@@ -113,6 +130,8 @@ async def run_periodic(interval: float, *, registry: Registry | None = None, bat
             report = await sweep(batch=batch, registry=registry)
             if log is not None:
                 print(f"sweep: {report}", file=log, flush=True)
+            if after is not None:
+                await after(report)
         except Exception as exc:  # noqa: BLE001 - a periodic task must outlive one bad run
             print(f"sweep: failed: {exc!r}", file=log or sys.stderr, flush=True)
         if iterations is None or count < iterations:
@@ -124,10 +143,45 @@ class _Batch:
         self.registry, self.now, self.stamp, self.report = registry, now, stamp, report
         self.calendars: dict[str, Calendar] = {}
 
+        self.next_checks: dict[int, datetime] = {}
+
     def calendar(self, jurisdiction: str) -> Calendar:
         if jurisdiction not in self.calendars:
             self.calendars[jurisdiction] = calendar_for(self.registry, jurisdiction, self.now)
         return self.calendars[jurisdiction]
+
+    async def new_calendars(self) -> int:
+        """Make due every open record of a jurisdiction whose calendar is not the one the last run
+        saw: any of its deadlines may have moved. The records first, in slices of ids (each its
+        own short statement, however many records), the fingerprint last: a run stopped half-way
+        leaves the old fingerprint, so the next run makes them due again. A jurisdiction seen for
+        the first time needs nothing: no record of it has marks from another calendar (the
+        migration made every existing record due). The open records made due."""
+        made_due = 0
+        conn = db.connection()
+        seen = {r["jurisdiction_id"]: r["fingerprint"]
+                for r in await db.fetch(conn, "SELECT jurisdiction_id, fingerprint FROM sweep_calendars")}
+        for row in await db.fetch(conn, "SELECT id FROM jurisdictions ORDER BY id"):
+            jurisdiction = row["id"]
+            try:
+                fingerprint = self.calendar(jurisdiction).fingerprint
+            except Exception:  # noqa: BLE001 - no pack in force: its records are reported one by one
+                continue
+            if jurisdiction not in seen:
+                await db.execute(conn, "INSERT INTO sweep_calendars (jurisdiction_id, fingerprint, seen_at) "
+                                 "VALUES (?, ?, ?) ON CONFLICT (jurisdiction_id) DO NOTHING",
+                                 [jurisdiction, fingerprint, self.stamp])
+                continue
+            if seen[jurisdiction] == fingerprint:
+                continue  # the usual case: nothing to write
+            top = (await db.fetch(conn, "SELECT MAX(id) AS n FROM records"))[0]["n"] or 0
+            for low in range(0, top, _RESET_SLICE):
+                made_due += await db.execute(
+                    conn, "UPDATE records SET next_check_at = ? WHERE id > ? AND id <= ? AND jurisdiction_id = ? "
+                    "AND is_open AND next_check_at > ?", [EPOCH, low, low + _RESET_SLICE, jurisdiction, EPOCH])
+            await db.execute(conn, "UPDATE sweep_calendars SET fingerprint = ?, seen_at = ? WHERE jurisdiction_id = ?",
+                             [fingerprint, self.stamp, jurisdiction])
+        return made_due
 
     async def run(self, tx: BaseDBAsyncClient, claimed: list[dict[str, Any]]) -> None:
         ids = [row["id"] for row in claimed]
@@ -145,6 +199,7 @@ class _Batch:
             fired[row["record_id"]].add(row["timer"])
         upserts: list[list[Any]] = []
         due: list[_Due] = []
+        self.next_checks = {}
         for row in claimed:
             await self.record(tx, row, events[row["id"]], marks[row["id"]], fired[row["id"]], upserts, due)
         for first in range(0, len(due), _CHUNK):
@@ -153,7 +208,8 @@ class _Batch:
                               "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (record_id, clock) DO UPDATE SET "
                               "status = excluded.status, level = excluded.level, deadline = excluded.deadline, "
                               "fingerprint = excluded.fingerprint, updated_at = excluded.updated_at", upserts)
-        await db.execute(tx, f"UPDATE records SET swept_at = ? WHERE id IN ({inside})", [self.stamp, *ids])
+        await db.execute_many(tx, "UPDATE records SET swept_at = ?, next_check_at = ? WHERE id = ?",
+                              [[self.stamp, self.next_checks.get(i, self.now + RETRY), i] for i in ids])
         self.report.processed += len(ids)
 
     async def record(self, tx: BaseDBAsyncClient, row: dict[str, Any], events: list[dict[str, Any]],
@@ -167,13 +223,8 @@ class _Batch:
                                 json.loads(subject) if isinstance(subject, str) else subject,
                                 tuple(records.to_flow_event(e) for e in events), row["item_id"])
             calendar = self.calendar(jurisdiction)
-            states = clock_states(instance, self.now, calendar, explain=False)
-            # Timers fire on a warning level or when overdue: a record whose clocks are all green
-            # has none due, and most open records are green (half the work of a steady sweep).
-            alert = any(s.status == "overdue" or (s.status == "running" and s.level != "green")
-                        for s in states.values())
-            timers = due_timers(instance, self.now, calendar, fired) if alert else []
-        except Exception as exc:  # noqa: BLE001
+            states, timers, self.next_checks[row["id"]] = examine(instance, self.now, calendar, fired)
+        except Exception as exc:  # noqa: BLE001 - looked at again by the next run (RETRY)
             self.report.errors += 1
             print(f"sweep: {jurisdiction} {row['number']}: {exc}", file=sys.stderr, flush=True)
             return
@@ -214,7 +265,11 @@ class _Batch:
             seq = d.instance.events[-1].seq if d.instance.events else 0
             name = d.timer.timer.id
             if any(e.action in _ONE_BY_ONE for e in d.timer.effects):  # documents, child records
-                ctx = records.Context(tx, d.pack, _record(d.row), d.instance, records.SYSTEM, self.now)
+                from ..documents.issue import renderer_for  # documents build on the store: import late
+
+                record = _record(d.row)
+                ctx = records.Context(tx, d.pack, record, d.instance, records.SYSTEM, self.now,
+                                      await renderer_for(tx, d.pack, record))
                 written = await records.perform(ctx, d.timer.effects, seq, timer=name)
                 self.report.violations += len(written.violations)
                 continue
@@ -241,6 +296,7 @@ class _Due:
     timer: DueTimer
 
 
+_RESET_SLICE = 50_000  # record ids per statement when a new calendar makes records due
 _CHUNK = 200  # timers per statement: 3 parameters each, well under SQLite's and asyncpg's limits
 _ONE_BY_ONE = frozenset({"issue_document", "open_workflow"})
 
