@@ -15,9 +15,6 @@ from typing import Any, BinaryIO, Iterable
 from .plugins import ActionSpec, Event, FieldType, Message, hookimpl
 from .privacy import mask_phone
 
-# Field types whose values a named validator checks beyond their JSON Schema.
-_VALIDATED = {"phone": "phone", "id_number": "id_number", "credit_code": "credit_code"}
-
 # The workflow actions, with what each argument names (docs/pack-format.md, 5.19).
 ACTIONS = {
     "issue_document": ActionSpec(refers={"document": "documents"}, description="issue and number a document"),
@@ -36,9 +33,44 @@ ACTIONS = {
 
 @hookimpl
 def register_field_types():
-    from .forms.model import FIELD_TYPES
+    """The engine's own field types. The forms module reads these registrations as it reads a
+    plugin's (names, keys, base schema, control, validator, parsing); it builds what depends on
+    a field's own keys (bounds, options, rows, the materials checklist) itself."""
+    from .forms import posted
+    from .forms.jsonschema import CREDIT_CODE_PATTERN, DATE_PATTERN, DATETIME_PATTERN, ID_NUMBER_PATTERN, PHONE_PATTERN
 
-    return {name: FieldType(validator=_VALIDATED.get(name), label=name) for name in FIELD_TYPES}
+    text = ("placeholder", "default", "min_length", "max_length", "pattern", "pattern_message")
+    bounded = ("placeholder", "default", "min", "max")
+    code = {"maxlength": "18", "autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}
+    string = {"type": "string"}
+    return {
+        "text": FieldType(string, label="单行文字", keys=text),
+        "long_text": FieldType(string, label="多行文字", widget="textarea", attrs={"rows": "4"}, keys=text,
+                               parse=posted.parse_long_text),
+        "integer": FieldType({"type": "integer"}, label="整数", input_type="number",
+                             attrs={"step": "1", "inputmode": "numeric"}, keys=bounded, parse=posted.parse_integer),
+        "decimal": FieldType({"type": "number"}, label="数字", input_type="number",
+                             attrs={"step": "any", "inputmode": "decimal"}, keys=bounded, parse=posted.parse_decimal),
+        "date": FieldType({"type": "string", "pattern": DATE_PATTERN, "format": "date"}, label="日期",
+                          input_type="date", keys=bounded),
+        "datetime": FieldType({"type": "string", "pattern": DATETIME_PATTERN}, label="日期时间",
+                              input_type="datetime-local", keys=bounded, parse=posted.parse_datetime),
+        "enum": FieldType(string, label="单选", widget="choices", keys=("options", "options_from", "default")),
+        "multi_select": FieldType({"type": "array"}, label="多选", widget="choices",
+                                  keys=("options", "options_from", "default", "min_items", "max_items")),
+        "boolean": FieldType({"type": "boolean"}, label="是/否", widget="choices", keys=("default",),
+                             parse=posted.parse_boolean),
+        "phone": FieldType({"type": "string", "pattern": PHONE_PATTERN}, validator="phone", label="联系电话",
+                           input_type="tel", attrs={"autocomplete": "tel", "inputmode": "tel", "maxlength": "20"}),
+        "id_number": FieldType({"type": "string", "pattern": ID_NUMBER_PATTERN}, validator="id_number",
+                               label="身份证号码", attrs=code, keys=("placeholder",), parse=str.upper),
+        "credit_code": FieldType({"type": "string", "pattern": CREDIT_CODE_PATTERN}, validator="credit_code",
+                                 label="统一社会信用代码", attrs=code, keys=("placeholder",), parse=str.upper),
+        "address": FieldType(string, label="地址", attrs={"autocomplete": "street-address"}, keys=text),
+        "group": FieldType({"type": "array"}, label="重复填写的一组", widget="group",
+                           keys=("fields", "min_items", "max_items")),
+        "materials": FieldType({"type": "array"}, label="申请材料清单", widget="materials", keys=("source",)),
+    }
 
 
 @hookimpl

@@ -39,8 +39,8 @@ import pluggy
 
 __all__ = [
     "ActionSpec", "Actor", "AuthBackend", "Channel", "Config", "DEFAULT_PLUGINS", "Event", "Exporter",
-    "FieldType", "Message", "PluginError", "Plugins", "get_plugins", "hookimpl", "import_local", "load", "load_config",
-    "use_plugins",
+    "FIELD_KEYS", "FIELD_WIDGETS", "FieldType", "Message", "PLAIN_KEYS", "PluginError", "Plugins", "get_plugins",
+    "hookimpl", "import_local", "load", "load_config", "use_plugins",
 ]
 
 PROJECT = "bianmin"
@@ -64,20 +64,80 @@ def _frozen_map(value: Mapping[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(dict(value))
 
 
+def _thaw(value: Any) -> Any:
+    """A plain, independent copy of a (frozen) mapping's JSON-like content."""
+    if isinstance(value, Mapping):
+        return {k: _thaw(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_thaw(v) for v in value]
+    return value
+
+
+# The keys a form field may have besides id, label, type, required, required_when, when and help
+# (docs/forms.md). A field type lists those that apply to it in `FieldType.keys`; any type may
+# take PLAIN_KEYS, the others mean something only to the engine's own types (bianmin.forms).
+FIELD_KEYS = ("placeholder", "default", "min_length", "max_length", "pattern", "pattern_message",
+              "min", "max", "options", "options_from", "min_items", "max_items", "fields", "source")
+PLAIN_KEYS = FIELD_KEYS[:6]
+# The HTML controls: a plugin's type is an `input` or a `textarea`; `choices` (radios, checkboxes,
+# a select), `group` (repeated rows) and `materials` (the checklist) are the engine's own.
+FIELD_WIDGETS = ("input", "textarea", "choices", "group", "materials")
+INPUT_TYPES = ("text", "tel", "email", "url", "number", "date", "datetime-local", "time", "month", "search")
+# Attributes the forms module writes itself (or that would run script): not for `attrs`.
+_OWN_ATTRIBUTES = frozenset({"id", "name", "type", "value", "class", "style", "form", "required", "hidden"})
+_ATTRIBUTE = re.compile(r"^[a-z][a-z0-9-]*$")
+
+
 @dataclass(frozen=True, slots=True)
 class FieldType:
-    """A kind of form field (`type:` in a form).
+    """A kind of form field (`type:` in a form); ``docs/plugins.md`` section 3 has an example.
 
-    ``schema`` is the JSON Schema of one value (the forms module derives it for built-in types);
-    ``validator`` names a registered validator run after the schema; ``label`` is for people.
+    ``schema``: the JSON Schema of one value; the forms module adds the field's title, help and
+    keys (``min_length`` becomes ``minLength`` ...). ``validator``: a registered validator's name,
+    run on a value the schema accepted; its (Chinese) message is the field's error. ``message``:
+    what a value the schema rejects is told (应为13位数字). ``label``: the type's name for people.
+    ``widget``, ``input_type``, ``attrs``: the HTML control (``<input type=...>`` with these static
+    attributes, or a ``textarea``). ``keys``: the optional form keys a field of this type may
+    have. ``parse``: the text a browser posts to the value (``int``, ``str.upper``); it gets the
+    text stripped and may raise ValueError (the text is kept, and the schema names the field).
     """
 
     schema: Mapping[str, Any] = field(default_factory=dict)
     validator: str | None = None
     label: str = ""
+    message: str = ""
+    widget: str = "input"
+    input_type: str = "text"
+    attrs: Mapping[str, str] = field(default_factory=dict)
+    keys: tuple[str, ...] = ("placeholder", "default")
+    parse: Callable[[str], Any] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "schema", _frozen_map(self.schema))
+        object.__setattr__(self, "attrs", _frozen_map(self.attrs))
+        object.__setattr__(self, "keys", tuple(self.keys))
+
+    def problem(self, own: bool = False) -> str | None:
+        """What is wrong with this registration, or None. ``own``: one of the engine's types,
+        which may use the engine's widgets and keys."""
+        widgets = FIELD_WIDGETS if own else FIELD_WIDGETS[:2]
+        keys = FIELD_KEYS if own else PLAIN_KEYS
+        if self.widget not in widgets:
+            return f"has widget {self.widget!r}; a field type's widget is one of: {', '.join(widgets)}"
+        if self.input_type not in INPUT_TYPES:
+            return f"has input_type {self.input_type!r}; use one of: {', '.join(INPUT_TYPES)}"
+        wrong = [k for k in self.keys if k not in keys]
+        if wrong:
+            return (f"lists keys {', '.join(map(repr, wrong))}; a plugin's field type may take: {', '.join(keys)}"
+                    if not own else f"lists unknown keys {', '.join(map(repr, wrong))}")
+        for name, value in self.attrs.items():
+            if not _ATTRIBUTE.match(str(name)) or name in _OWN_ATTRIBUTES or str(name).startswith(("on", "aria-", "data-")):
+                return f"sets attribute {name!r}, which the forms module writes itself or which would run script"
+            if not isinstance(value, str):
+                return f"sets attribute {name!r} to {value!r}: attribute values are text"
+        if self.parse is not None and not callable(self.parse):
+            return "has a parse that is not callable"
+        return _json_schema(_thaw(self.schema))
 
 
 @dataclass(frozen=True, slots=True)
@@ -425,6 +485,14 @@ def _reserved(hook: str) -> frozenset[str]:
     return frozenset()
 
 
+def _engine_field_types() -> tuple[str, ...]:
+    """The field types bianmin.forms implements itself (enum, group ...): only they may use the
+    engine's widgets and keys."""
+    from .forms.model import FIELD_TYPES
+
+    return FIELD_TYPES
+
+
 REGISTRY_HOOK = {plural: hook for hook, (_, plural, _) in REGISTRIES.items()}
 
 
@@ -488,6 +556,15 @@ class Plugins:
                 if strict:
                     raise
                 self._registries[hook] = {}
+        validators = self._registries["register_validators"]
+        for key, entry in list(self._registries["register_field_types"].items()):
+            name = entry.value.validator
+            if name is not None and name not in validators:
+                if strict:
+                    raise PluginError(f"plugin {entry.plugin!r}: hook register_field_types: field type {key!r} "
+                                      f"names validator {name!r}, which no loaded plugin registers "
+                                      "(register_validators)")
+                del self._registries["register_field_types"][key]
         return self
 
     def _collect(self, hook: str) -> dict[str, Registered]:
@@ -511,6 +588,8 @@ class Plugins:
                     raise PluginError(f"plugin {impl.plugin_name!r}: hook {hook}: {what} {key!r} would replace "
                                       "Jinja2's own; choose another name")
                 problem = check(value)
+                if not problem and hook == "register_field_types":
+                    problem = value.problem(own=key in _engine_field_types())
                 if problem:
                     raise PluginError(f"plugin {impl.plugin_name!r}: hook {hook}: {what} {key!r} {problem}")
                 found[key] = Registered(impl.plugin_name, value)

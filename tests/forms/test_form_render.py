@@ -12,8 +12,8 @@ import pytest
 from bianmin.forms import clean, validate
 from bianmin.forms.conditions import when_script
 from bianmin.forms.layout import BLANK_ROWS
-from bianmin.forms.posted import parse_submission
-from bianmin.forms.render import form_stylesheet, render_form
+from bianmin.forms.posted import add_row, parse_submission
+from bianmin.forms.render import MAX_ROWS, form_stylesheet, render_form
 
 CONTROLS = ("input", "select", "textarea")
 VOID = {"input", "br", "meta", "link", "img", "hr", "col", "area", "base", "source", "wbr"}
@@ -197,7 +197,14 @@ def test_the_csrf_token_is_a_hidden_field(all_types, item, choices):
 def test_nothing_is_hidden_without_javascript(page, all_types, item, choices):
     html = str(render_form(all_types, item=item, choices=choices))
     assert not [n for n in page.nodes if "hidden" in n.attrs], "markup never hides a field"
-    assert "display:none" not in html.replace(" ", "") and "添加一行" not in html.split("<script>")[0]
+    assert "display:none" not in html.replace(" ", "")
+    # "add a row" is a submit button of the server's (the script only intercepts it)
+    button, = page.find("button", name="_add_row:rows")
+    assert button.attrs["type"] == "submit" and "formnovalidate" in button.attrs and "disabled" not in button.attrs
+    assert button.text == "添加一行" and button.parent.attrs.get("data-group") == "rows"
+    # Enter in a field presses the form's first submit button: the real one, not "add a row"
+    first = next(n for n in page.nodes if n.tag == "button")
+    assert "name" not in first.attrs and first.text == "提交" and first.attrs["tabindex"] == "-1"
     when = page.by_id("all_types-agent_phone-field")
     assert when.attrs["data-when"] == "data.agent" and when.attrs["data-when-ast"] == '["data","agent"]'
     rows = [n for n in page.find("fieldset") if n.attrs.get("data-row")]
@@ -347,6 +354,60 @@ def test_posted_groups_numbers_and_choices_come_back_typed(all_types, item, choi
     assert (answers["amount"], answers["tags"], answers["agent"], answers["at"], answers["name"]) == (
         1.5, ["x", "w"], True, "2026-01-05T09:30", "张三")
     assert [str(e) for e in validate(all_types, answers, item, choices=choices) if e.path == "$.count"] == ["数量: 应为整数"]
+
+
+def rows_of(page):
+    return [n for n in page.find("fieldset") if n.attrs.get("data-row")]
+
+
+def test_add_row_without_javascript_prints_one_more_row_keeping_the_answers(all_types, item, choices):
+    # A first page: BLANK_ROWS blank rows; the clerk fills the first and presses 添加一行.
+    pairs = [("csrf_token", "tok"), ("name", "张三"), ("rows.0.what", "身份证"), ("rows.0.kind", "c"),
+             ("rows.0.why", "原件遗失"), ("rows.1.what", ""), ("_add_row:rows", "1")]
+    rows = add_row(all_types, Posted(pairs))
+    assert rows == {"rows": BLANK_ROWS + 1}
+    answers = parse_submission(all_types, Posted(pairs), item=item)
+    assert (answers["name"], answers["rows"]) == ("张三", [{"what": "身份证", "kind": "c", "why": "原件遗失"}])
+    page = Dom(str(render_form(all_types, item=item, choices=choices, values=answers, rows=rows)))
+    assert len(rows_of(page)) == BLANK_ROWS + 1
+    assert page.by_id("all_types-name").attrs["value"] == "张三"
+    assert page.by_id("all_types-rows-0-what").attrs["value"] == "身份证"
+    assert page.by_id("all_types-rows-0-why").attrs["value"] == "原件遗失"
+    assert "value" not in page.by_id("all_types-rows-2-what").attrs
+    assert "disabled" not in page.find("button", name="_add_row:rows")[0].attrs
+    # Once more: the fourth row is max_items, so the button is off.
+    again = [(k, v) for k, v in pairs if k != "rows.1.what"] + [("rows.1.what", ""), ("rows.2.what", "")]
+    rows = add_row(all_types, Posted(again))
+    page = Dom(str(render_form(all_types, item=item, choices=choices, values=answers, rows=rows)))
+    assert len(rows_of(page)) == 4 and "disabled" in page.find("button", name="_add_row:rows")[0].attrs
+
+
+def test_a_real_submission_or_a_forged_button_is_no_add_row(all_types):
+    assert add_row(all_types, Posted([("rows.0.what", "身份证")])) is None  # the submit button
+    assert add_row(all_types, Posted([("_add_row:name", "1")])) is None  # not a group
+    assert add_row(all_types, Posted([("_add_row:nothing", "1")])) is None
+
+
+def test_a_post_cannot_ask_for_more_rows_than_the_group_allows(all_types, item, choices, make_form):
+    # max_items 4 for `rows`; MAX_ROWS for a group without a limit
+    rows = add_row(all_types, Posted([("rows.9999.what", "x"), ("_add_row:rows", "1")]))
+    page = Dom(str(render_form(all_types, item=item, choices=choices, rows=rows)))
+    assert len(rows_of(page)) == 4
+    open_ended = make_form("  - {id: people, label: 人员, type: group, fields: [{id: who, label: 姓名, type: text}]}\n")
+    rows = add_row(open_ended, Posted([("people.9999.who", "x"), ("_add_row:people", "1")]))
+    assert rows == {"people": 10001}
+    page = Dom(str(render_form(open_ended, rows=rows)))
+    assert len(rows_of(page)) == MAX_ROWS and "disabled" in page.find("button", name="_add_row:people")[0].attrs
+
+
+def test_errors_land_in_rows_added_without_javascript(all_types, item, choices):
+    pairs = [("rows.0.what", "身份证"), ("rows.3.count", "2"), ("_add_row:rows", "1")]
+    answers = parse_submission(all_types, Posted(pairs), item=item)
+    errors = [e for e in validate(all_types, answers, item, choices=choices) if e.path.startswith("$.rows")]
+    assert [str(e) for e in errors] == ["所收材料 第2项 名称: 必须填写"]  # blank rows are dropped, so it is the 2nd
+    page = Dom(str(render_form(all_types, item=item, choices=choices, values=answers, errors=errors,
+                               rows=add_row(all_types, Posted(pairs)))))
+    assert page.by_id("all_types-rows-1-what").attrs["aria-invalid"] == "true"
 
 
 @pytest.mark.parametrize(("expression", "script"), [

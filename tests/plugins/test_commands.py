@@ -33,7 +33,8 @@ def test_plugins_lists_what_each_plugin_provides(process, capsys):
     assert [p["name"] for p in out["plugins"]][-1] == "civic_seal"
     civic = out["plugins"][-1]
     assert civic["provides"]["actions"] == ["stamp_seal"] and civic["hooks"] == [
-        "extend_pack_schema", "on_event", "register_actions", "register_field_types", "register_guard_functions"]
+        "extend_pack_schema", "on_event", "register_actions", "register_field_types", "register_guard_functions",
+        "register_validators"]
     assert out["available"] == ["flaky_channel"] and out["config"] == "BIANMIN_PLUGINS"
 
 

@@ -140,3 +140,13 @@ def test_the_tutorial_plugin_loads_and_works(tmp_path, monkeypatch):
         thread.join(5)
     with pytest.raises(plugins.PluginError, match="plugin 'wecom': hook register_channels failed: ValueError"):
         plugins.load(plugins.Config(enabled=("wecom",), dirs=(tmp_path,), entry_points=False))
+
+
+def test_every_field_of_the_field_type_is_documented():
+    import dataclasses
+
+    table = text().split("**`FieldType`** fields", 1)[1].split("\n\n", 2)[1]
+    documented = re.findall(r"^\| `(\w+)` \|", table, re.M)
+    assert documented == [f.name for f in dataclasses.fields(plugins.FieldType)]
+    for key in plugins.PLAIN_KEYS:
+        assert f"`{key}`" in table

@@ -82,8 +82,9 @@ def test_registries_know_their_provider_and_describe_lists_them(load_plugins):
     assert loaded.names() == ["builtins", "civic_seal", "dev_outbox"]
     assert set(loaded.channels) == {"log", "dev_outbox"}
     civic = next(p for p in loaded.describe() if p["name"] == "civic_seal")
-    assert civic["provides"] == {"field_types": ["seal_number"], "guard_functions": ["seal_valid"],
-                                 "actions": ["stamp_seal"], "pack_schemas": ["civic_seal"]}
+    assert civic["provides"] == {"field_types": ["seal_number"], "validators": ["seal_number"],
+                                 "guard_functions": ["seal_valid"], "actions": ["stamp_seal"],
+                                 "pack_schemas": ["civic_seal"]}
     assert civic["origin"].endswith("civic_seal.py")
     assert set(loaded.available()) == {"csv_export", "flaky_channel", "sms", "webhook"}
 
@@ -147,7 +148,7 @@ def test_a_bad_config_file_is_reported_at_its_line(tmp_path):
 # --- installing into the engine ----------------------------------------------------------------
 
 def test_installed_plugins_reach_the_guards_and_the_interpreter(load_plugins, installed, compiler):
-    from bianmin.workflow import Actor, TransitionError, fire, start
+    from bianmin.workflow import Actor, TransitionError, fire, start, submission
 
     loaded = installed(load_plugins("civic_seal"))
     with plugins.use_plugins(loaded):
@@ -160,3 +161,14 @@ def test_installed_plugins_reach_the_guards_and_the_interpreter(load_plugins, in
     outcome = fire(started.instance, "accept", actor=clerk, data={"seal": "3201000000001"}, now=now)
     assert [e.action for e in outcome.effects][:3] == ["issue_document", "stamp_seal", "notify"]
     assert dict(outcome.effects[1].args) == {"document": "receipt"}
+    # The plugin's field type: the `seal` form of record_seal is checked by the plugin's validator.
+    sealed = FIXTURES / "policies"
+    submission.use_forms_dirs(lambda pack: [sealed / p / "forms" for p in reversed(pack.lineage)])
+    try:
+        with plugins.use_plugins(loaded):
+            with pytest.raises(TransitionError, match="“用印”填写有误: 印章编码: 校验位不正确"):
+                fire(outcome.instance, "record_seal", actor=clerk, data={"seal": "3201000000001"}, now=now)
+            recorded = fire(outcome.instance, "record_seal", actor=clerk, data={"seal": "3201000000008"}, now=now)
+    finally:
+        submission.use_forms_dirs(None)
+    assert recorded.instance.events[-1].data == {"seal": "3201000000008"}

@@ -21,32 +21,17 @@ from jsonschema import Draft202012Validator, ValidationError
 
 from ..packs.loader import LoadError, Map, Mark, Seq, load_file
 from ..packs.problems import Problem, sort_problems
+from ..plugins import FIELD_KEYS
 from .jsonschema import field_schema
-from .model import FIELD_TYPES, OPTION_SOURCES, Field, Form, Option
+from .model import OPTION_SOURCES, Field, Form, Option
+from .types import registry
 from .validators import compile_condition, condition_env
 
 SCHEMA_PATH = Path(__file__).parent / "schema" / "form.schema.json"
 
-# Keys every field may have; then, per type, the keys that apply to it.
+# Keys every field may have; the keys that apply to a type are in its registration
+# (`FieldType.keys`, types.py), from the keys of the format (bianmin.plugins.FIELD_KEYS).
 _COMMON_KEYS = frozenset({"id", "label", "type", "required", "required_when", "when", "help"})
-_STRING_KEYS = frozenset({"placeholder", "default", "min_length", "max_length", "pattern", "pattern_message"})
-_TYPE_KEYS: dict[str, frozenset[str]] = {
-    "text": _STRING_KEYS,
-    "long_text": _STRING_KEYS,
-    "address": _STRING_KEYS,
-    "integer": frozenset({"placeholder", "default", "min", "max"}),
-    "decimal": frozenset({"placeholder", "default", "min", "max"}),
-    "date": frozenset({"placeholder", "default", "min", "max"}),
-    "datetime": frozenset({"placeholder", "default", "min", "max"}),
-    "enum": frozenset({"options", "options_from", "default"}),
-    "multi_select": frozenset({"options", "options_from", "default", "min_items", "max_items"}),
-    "boolean": frozenset({"default"}),
-    "phone": frozenset({"placeholder", "default"}),
-    "id_number": frozenset({"placeholder"}),
-    "credit_code": frozenset({"placeholder"}),
-    "group": frozenset({"fields", "min_items", "max_items"}),
-    "materials": frozenset({"source"}),
-}
 _NAMES = frozenset({"data", "item"})  # what a condition may name; `row` too inside a group
 
 
@@ -69,7 +54,7 @@ def load_form(path: Path, display: str | None = None) -> Form:
     if not isinstance(doc, Map):
         mark = doc.mark if isinstance(doc, Seq) else Mark(name, 1, 1)
         raise FormError([Problem(mark, "wrong-type", "a form file is a mapping with id, title and fields")])
-    problems = list(_schema_problems(doc))
+    problems = list(_schema_problems(doc, registry().names))
     problems += _Checker(doc, path.stem, structure_ok=not problems).problems()
     if problems:
         raise FormError(problems)
@@ -101,12 +86,16 @@ def load_forms(dirs: Iterable[Path]) -> dict[str, Form]:
 
 
 @cache
-def _schema_validator() -> Draft202012Validator:
-    return Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
+def _schema_validator(types: tuple[str, ...]) -> Draft202012Validator:
+    """The form format, its `type` enum being the field types registered now (form.schema.json
+    lists the engine's own, for editors)."""
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    schema["$defs"]["field"]["properties"]["type"]["enum"] = list(types)
+    return Draft202012Validator(schema)
 
 
-def _schema_problems(doc: Map) -> Iterator[Problem]:
-    for e in _schema_validator().iter_errors(doc):
+def _schema_problems(doc: Map, types: tuple[str, ...]) -> Iterator[Problem]:
+    for e in _schema_validator(types).iter_errors(doc):
         yield from _from_schema_error(doc, e)
 
 
@@ -164,14 +153,22 @@ def _from_schema_error(doc: Map, e: ValidationError) -> Iterator[Problem]:
     elif e.validator == "pattern":
         yield Problem(mark, "wrong-format", f"{key} of {where}: {_schema_words(e)}")
     elif e.validator == "enum" and key == "type":
-        hint = _did_you_mean(str(node), FIELD_TYPES)
-        yield Problem(mark, "wrong-value", f"{node!r} is not a field type{hint}; types: {', '.join(FIELD_TYPES)}")
+        yield Problem(mark, "wrong-value", _unknown_type(str(node), [str(v) for v in e.validator_value]))
     elif e.validator == "enum":
         allowed = [str(v) for v in e.validator_value]
         hint = _did_you_mean(str(node), allowed)
         yield Problem(mark, "wrong-value", f"{key} of {where} is {node!r}{hint}; allowed: {', '.join(allowed)}")
     else:
         yield Problem(mark, "wrong-value", f"{key or 'value'} of {where}: {_schema_words(e)}")
+
+
+def _unknown_type(name: str, types: list[str]) -> str:
+    """Names the plugin that would provide the type when one in the plugin folders does."""
+    plugins = registry().plugins
+    provider = plugins.not_enabled_provider("field_types", name)
+    if provider:
+        return f"field type {name!r} is provided by plugin {provider!r}, which is not loaded: {plugins.how_to_enable(provider)}"
+    return f"{name!r} is not a field type{_did_you_mean(name, types)}; types: {', '.join(types)}"
 
 
 def _schema_words(e: ValidationError) -> str:
@@ -259,12 +256,13 @@ class _Checker:
     def field(self, f: Map, top: frozenset[str], row: frozenset[str] | None) -> None:
         ftype = f.get("type")
         name = f.get("id", "?")
-        if ftype not in _TYPE_KEYS:
+        type_keys = registry().keys
+        if ftype not in type_keys:
             return  # the schema reports it
-        allowed = _COMMON_KEYS | _TYPE_KEYS[ftype]
+        allowed = _COMMON_KEYS | type_keys[ftype]
         for key in f:
             if key not in allowed and key in _ALL_KEYS:
-                users = [t for t, keys in _TYPE_KEYS.items() if key in keys]
+                users = [t for t, keys in type_keys.items() if key in keys]
                 self.add(f.key_marks[key], "key-not-for-type",
                          f"{key!r} does not apply to field {name!r} of type {ftype}; it is for: {', '.join(users)}")
         self.options(f, ftype, name)
@@ -364,7 +362,7 @@ class _Checker:
                      f"default {f['default']!r} is not a valid answer for {ftype} field {name!r}")
 
 
-_ALL_KEYS = frozenset().union(*_TYPE_KEYS.values())
+_ALL_KEYS = frozenset(FIELD_KEYS)
 _BOUND_WORDS = {
     "integer": "a whole number", "decimal": "a number",
     "date": "a date YYYY-MM-DD or `today`", "datetime": "a date and time YYYY-MM-DDTHH:MM",
@@ -372,7 +370,7 @@ _BOUND_WORDS = {
 
 
 def key_applies(key: str, ftype: str) -> bool:
-    return key in _COMMON_KEYS or key in _TYPE_KEYS.get(ftype, ())
+    return key in _COMMON_KEYS or key in registry().keys.get(ftype, ())
 
 
 def _ids(fields: Seq) -> frozenset[str]:

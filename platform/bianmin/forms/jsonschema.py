@@ -8,7 +8,11 @@ recorded in `x-bianmin-*` annotations (ignored by validators) so that a client c
   is never in `required`; `validate` evaluates the expression and checks it in Python;
 * `x-bianmin-type`: id_number, credit_code, phone, date, datetime ... whose checksums, calendar
   dates and real bounds are checked in Python (`x-bianmin-min` / `x-bianmin-max` for dates,
-  where the bound may be the word `today`).
+  where the bound may be the word `today`), and the types plugins add (their validators).
+
+Every type is a registration of the `register_field_types` hook (`types.py`): a value's schema
+starts from the type's `schema`; the engine's own types add what their keys say (bounds,
+options, rows), any other type the plain keys (lengths, a pattern).
 
 Empty answers ("", blanks, [], null) are not answers: `validate` drops them before checking, and a
 client should omit them (every string property has `minLength: 1`).
@@ -16,10 +20,11 @@ client should omit them (every string property has `minLength: 1`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 from .choices import MATERIAL_FORMS, Choices, get, item_materials, options_for
 from .model import Field, Form
+from .types import field_type
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -33,10 +38,6 @@ DATETIME_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2})
 
 STRING_TYPES = frozenset({"text", "long_text", "address", "phone", "id_number", "credit_code",
                           "date", "datetime"})
-_FIXED_PATTERNS = {
-    "phone": PHONE_PATTERN, "id_number": ID_NUMBER_PATTERN, "credit_code": CREDIT_CODE_PATTERN,
-    "date": DATE_PATTERN, "datetime": DATETIME_PATTERN,
-}
 # Labels of the per-material keys of a materials checklist row.
 MATERIAL_ROW_LABELS = {
     "id": "材料", "name": "材料名称", "received": "是否已收取", "form": "材料形式",
@@ -69,7 +70,7 @@ def field_schema(form: Form, field: Field, item: Any = None, choices: Choices | 
         s["x-bianmin-when"] = field.when
     if field.required_when:
         s["x-bianmin-required-when"] = field.required_when
-    s.update(_TYPES[field.type](form, field, item, choices))
+    s.update(_TYPES.get(field.type, _registered)(form, field, item, choices))
     if field.default is not None:
         s["default"] = _thaw(field.default)
     return s
@@ -88,14 +89,12 @@ def _object(form: Form, fields: tuple[Field, ...], item: Any, choices: Choices |
 
 
 def _string(form: Form, f: Field, item: Any, choices: Choices | None) -> dict[str, Any]:
-    s: dict[str, Any] = {"type": "string", "minLength": max(f.min_length or 0, 1)}
+    s = _thaw(field_type(f.type).schema)  # the registered type, pattern and format
+    s["minLength"] = max(f.min_length or 0, 1)
     if f.max_length is not None:
         s["maxLength"] = f.max_length
-    pattern = f.pattern or _FIXED_PATTERNS.get(f.type)
-    if pattern:
-        s["pattern"] = pattern
-    if f.type == "date":
-        s["format"] = "date"
+    if f.pattern:
+        s["pattern"] = f.pattern
     if f.min is not None:
         s["x-bianmin-min"] = f.min
     if f.max is not None:
@@ -104,7 +103,7 @@ def _string(form: Form, f: Field, item: Any, choices: Choices | None) -> dict[st
 
 
 def _number(form: Form, f: Field, item: Any, choices: Choices | None) -> dict[str, Any]:
-    s: dict[str, Any] = {"type": "integer" if f.type == "integer" else "number"}
+    s = _thaw(field_type(f.type).schema)
     if f.min is not None:
         s["minimum"] = f.min
     if f.max is not None:
@@ -181,7 +180,22 @@ def _material_row(material: Any) -> dict[str, Any]:
 
 
 def _boolean(form: Form, f: Field, item: Any, choices: Choices | None) -> dict[str, Any]:
-    return {"type": "boolean"}
+    return _thaw(field_type(f.type).schema)
+
+
+def _registered(form: Form, f: Field, item: Any, choices: Choices | None) -> dict[str, Any]:
+    """A type a plugin registered: its schema, and the plain keys of the field. A pattern of the
+    field's own is added beside the type's (both must hold)."""
+    s = _thaw(field_type(f.type).schema)
+    if s.get("type") == "string":  # an empty answer is no answer (see the module's docstring)
+        s["minLength"] = max(f.min_length or 0, s.get("minLength", 0), 1)
+    elif f.min_length is not None:
+        s["minLength"] = f.min_length
+    if f.max_length is not None:
+        s["maxLength"] = f.max_length
+    if f.pattern:
+        s.setdefault("allOf", []).append({"pattern": f.pattern})
+    return s
 
 
 _TYPES = {
@@ -193,4 +207,11 @@ _TYPES = {
 
 
 def _thaw(value: Any) -> Any:
-    return [_thaw(v) for v in value] if isinstance(value, tuple) else value
+    """Tuples (a frozen default) as lists; mappings (a registered schema) as fresh dicts."""
+    if isinstance(value, tuple):
+        return [_thaw(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _thaw(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_thaw(v) for v in value]
+    return value

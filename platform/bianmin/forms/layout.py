@@ -22,6 +22,7 @@ from .choices import MATERIAL_FORMS, Choices, get, item_materials, options_for
 from .conditions import when_script
 from .jsonschema import MATERIAL_ROW_LABELS
 from .model import Field, Form, Option
+from .types import field_type
 from .validators import _choices_key
 
 BLANK_ROWS = 2  # blank rows printed under the answered rows of a repeated group
@@ -76,6 +77,7 @@ class Control:
     before_error: Markup = Markup()
     after_error: Markup = Markup()
     close: Markup = Markup()  # a group, row or checklist: what closes it
+    add_row: tuple[Markup, Markup] = (Markup(), Markup())  # a group's "add a row" button: enabled, disabled
     choices: tuple[OptionView, ...] = ()
     rows: list[tuple[Control, tuple[Control, ...]]] = field(default_factory=list)  # group rows, lazily
     materials: tuple[MaterialView, ...] = ()
@@ -147,6 +149,9 @@ class Layout:
     dom_id: str
     controls: tuple[Control, ...]
     defaults: Mapping[str, Any]
+    # A group's "add a row" is a submit button: the form's first one would be the default that
+    # Enter in a field presses, so a form with a group starts with the real submit (not shown).
+    groups: bool = False
 
 
 def layout(form: Form, item: Any = None, choices: Choices | None = None, today: date | None = None) -> Layout:
@@ -157,7 +162,8 @@ def layout(form: Form, item: Any = None, choices: Choices | None = None, today: 
     if found is None:
         controls = tuple(control(form, f, f"{form.id}-{f.id}", f.id, f"$.{f.id}", item, choices, today)
                          for f in form.fields)
-        found = form._cache[key] = Layout(form, f"form-{form.id}", controls, _defaults(form, item))
+        found = form._cache[key] = Layout(form, f"form-{form.id}", controls, _defaults(form, item),
+                                          any(c.widget == "group" for c in controls))
     return found
 
 
@@ -187,27 +193,24 @@ def _attr(name: str, value: Any) -> str:
 
 
 def _widget(f: Field, today: date) -> tuple[str, str, str]:
-    """(widget, kind, static attributes) of a field's control."""
+    """(widget, kind, static attributes) of a field's control, from its type's registration
+    (`widget`, `input_type`, `attrs`; types.py): the engine's own and a plugin's alike."""
     t = f.type
+    spec = field_type(t)
+    # The field's own lengths replace the type's.
+    attrs = "".join(_attr(k, v) for k, v in spec.attrs.items()
+                    if not (k == "maxlength" and f.max_length is not None or k == "minlength" and f.min_length is not None))
     a = ""
-    if t == "long_text":
-        widget, kind, a = "textarea", "text", ' rows="4"'
-    elif t in ("enum", "multi_select", "boolean", "group", "materials"):
+    if spec.widget == "textarea":
+        widget, kind, a = "textarea", "text", attrs
+    elif spec.widget != "input":  # choices, group, materials: the engine's own types
         widget = {"multi_select": "checkboxes", "group": "group", "materials": "materials"}.get(t, "radios")
         kind = {"multi_select": "multi", "boolean": "boolean"}.get(t, "text")
     else:
-        widget, kind = "input", "text"
-        a = _attr("type", {"integer": "number", "decimal": "number", "date": "date", "datetime": "datetime-local",
-                           "phone": "tel"}.get(t, "text"))
-        if t in ("integer", "decimal"):
-            kind = "number"
-            a += ' step="1" inputmode="numeric"' if t == "integer" else ' step="any" inputmode="decimal"'
-        elif t == "phone":
-            a += ' autocomplete="tel" inputmode="tel" maxlength="20"'
-        elif t in ("id_number", "credit_code"):
-            a += ' maxlength="18" autocomplete="off" spellcheck="false" autocapitalize="characters"'
-        elif t == "address":
-            a += ' autocomplete="street-address"'
+        widget = "input"
+        # What the script compares: numbers as numbers.
+        kind = "number" if spec.schema.get("type") in ("integer", "number") else "text"
+        a = _attr("type", spec.input_type) + attrs
         for name in ("min", "max"):
             bound = getattr(f, name)
             if bound is not None:
@@ -249,6 +252,8 @@ def _print(c: Control) -> None:
     c.error_id = c.id + "-error"
     if c.widget == "materials":  # the table's fragments depend on there being rows
         c.materials = tuple(_material(c, i, mat) for i, mat in enumerate(item_materials(c.item)))
+    elif c.widget == "group":
+        c.add_row = (m.add_row_button(c, False), m.add_row_button(c, True))
     opened, c.open_error = m.open(c, False), m.open(c, True)
     tag, aria, aria_error, close = m.tag(c), m.aria(c, False), m.aria(c, True), m.close(c)
     if c.widget == "input":

@@ -5,9 +5,18 @@
 
 Names are those `render_form` writes: `phone`; `materials_received.0.name` in a repeated
 group; `materials.2.pages` in a checklist. Values come back typed as `validate` expects them:
-whole numbers as int, yes/no as bool, checkboxes as lists; a number that does not parse stays
-text so that `validate` names the field, empty inputs are left out, and names the form does
-not have (the CSRF token, a button) are ignored.
+each field type's `parse` (types.py) turns the text into a value — whole numbers as int, yes/no
+as bool, a plugin's own conversion — and checkboxes are lists; a text that does not parse stays
+text so that `validate` names the field, empty inputs are left out, and names the form does not
+have (the CSRF token, a button) are ignored.
+
+"Add a row" without JavaScript: each repeated group has a submit button named
+`_add_row:<group>`. A post of that button is no submission: :func:`add_row` says so, and gives
+the rows each group shows when the form is printed again with the answers kept:
+
+    rows = add_row(form, posted)
+    if rows is not None:
+        return render_form(form, values=parse_submission(form, posted, item), rows=rows, ...)
 """
 
 from __future__ import annotations
@@ -17,9 +26,41 @@ from typing import Any, Sequence
 
 from .choices import get, item_materials
 from .model import Field, Form
+from .types import field_type
 
 _INTEGER = re.compile(r"^[+-]?[0-9]+$")
 _DECIMAL = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$")
+ADD_ROW = "_add_row:"  # the name of a group's "add a row" button: _add_row:<group id>
+
+
+# -- the parse of the engine's own types (registered in bianmin.builtins) ---------------------------
+
+def parse_integer(text: str) -> int:
+    if not _INTEGER.match(text):  # int() would also take "1_000" and other scripts' digits
+        raise ValueError(text)
+    return int(text)
+
+
+def parse_decimal(text: str) -> int | float:
+    if not _DECIMAL.match(text):
+        raise ValueError(text)
+    number = float(text)
+    return int(number) if number.is_integer() and "." not in text else number
+
+
+def parse_boolean(text: str) -> bool:
+    answers = {"true": True, "false": False}
+    if text not in answers:
+        raise ValueError(text)
+    return answers[text]
+
+
+def parse_datetime(text: str) -> str:
+    return text.replace(" ", "T", 1)
+
+
+def parse_long_text(text: str) -> str:
+    return text.replace("\r\n", "\n")
 
 
 def parse_submission(form: Form, posted: Any, item: Any = None) -> dict[str, Any]:
@@ -60,27 +101,51 @@ def _getlist(posted: Any) -> Any:
     return getlist
 
 
-def _value(f: Field, raw: list[str]) -> Any:
+def parse_value(f: Field, raw: Sequence[str]) -> Any:
+    """The answer of one field from the texts posted under its name: None when empty, a list
+    for checkboxes, else the last text, stripped and parsed by the field type's `parse`."""
     if f.type == "multi_select":
         chosen = [v for v in raw if v.strip()]
         return chosen or None
     text = raw[-1].strip() if raw else ""
     if text == "":
         return None
-    if f.type == "integer" and _INTEGER.match(text):
-        return int(text)
-    if f.type == "decimal" and _DECIMAL.match(text):
-        number = float(text)
-        return int(number) if number.is_integer() and "." not in text else number
-    if f.type == "boolean":
-        return {"true": True, "false": False}.get(text, text)
-    if f.type == "datetime":
-        return text.replace(" ", "T", 1)
-    if f.type in ("id_number", "credit_code"):
-        return text.upper()
-    if f.type == "long_text":
-        return raw[-1].replace("\r\n", "\n").strip()
-    return text
+    parse = field_type(f.type).parse
+    if parse is None:
+        return text
+    try:
+        return parse(text)
+    except (ValueError, TypeError):  # kept as text: the schema then names the field
+        return text
+
+
+_value = parse_value
+
+
+def add_row(form: Form, posted: Any) -> dict[str, int] | None:
+    """None for a submission; for a press of a group's "add a row" button (`_add_row:<group>`),
+    the rows each repeated group should print again: as many as were posted, and one more in
+    the group whose button was pressed."""
+    names = list(posted.keys())
+    pressed = next((n[len(ADD_ROW):] for n in names if n.startswith(ADD_ROW)), None)
+    group = form.field(pressed) if pressed is not None else None
+    if group is None or group.type != "group":
+        return None
+    rows = posted_rows(form, posted)
+    rows[group.id] = rows.get(group.id, 0) + 1
+    return rows
+
+
+def posted_rows(form: Form, posted: Any) -> dict[str, int]:
+    """The rows each repeated group had on the page that was posted (blank ones included)."""
+    names = list(posted.keys())
+    out = {}
+    for f in form.fields:
+        if f.type == "group":
+            pattern = re.compile(re.escape(f.id) + r"\.(\d+)\.")
+            indexes = [int(m.group(1)) for n in names if (m := pattern.match(n))]
+            out[f.id] = max(indexes) + 1 if indexes else 0
+    return out
 
 
 def _group_rows(f: Field, getlist: Any, names: Sequence[str]) -> list[dict[str, Any]]:

@@ -7,8 +7,9 @@
 2. the form's Draft 2020-12 schema (`jsonschema.to_json_schema`; validators are built once per
    form, item materials and option lists, and cached on the form; jsonschema-rs answers "valid?"
    first and the `jsonschema` walk that lists every error runs only for an invalid submission);
-3. what JSON Schema cannot say: `required` under `when`, `required_when`, resident ID and
-   credit code checksums, real calendar dates and date bounds such as `max: today`.
+3. what JSON Schema cannot say: `required` under `when`, `required_when`, the validator of the
+   field's type (resident ID and credit code checksums, phone numbers, a plugin's check; see
+   types.py), real calendar dates and date bounds such as `max: today`.
 
 Conditions are sandboxed Jinja2 expressions over `data` (the answers, without those hidden by an
 earlier field's `when`), `item` and, in a group, `row` (the group's row). A condition that cannot
@@ -43,6 +44,7 @@ from ..sandbox import environment
 from .choices import Choices, get, item_materials, options_for
 from .jsonschema import MATERIAL_ROW_LABELS, PHONE_PATTERN, to_json_schema
 from .model import Field, Form
+from .types import field_type, is_own, registry
 
 # -- the three checksummed or shaped identifiers ------------------------------------------------
 
@@ -353,6 +355,7 @@ def validate(form: Form, data: Any, item: Any = None, *, choices: Choices | None
     if not valid:
         errors = [e for error in python.iter_errors(cleaned) for e in ctx.from_schema(error)]
     seen = {e.path for e in errors}
+    ctx.failed = seen
     errors += [e for e in ctx.python_checks(cleaned) if not any(_under(e.path, p) for p in seen)]
     return _sorted(form, errors)
 
@@ -374,6 +377,7 @@ class _Plan:
     # in order. Any other field passes them whatever its answer (see _Context.check_fields).
     checked: Mapping[int, tuple[Field, ...]]
     top_checked: tuple[Field, ...]  # checked[id(form.fields)]
+    valued: frozenset[str]  # the types whose answers the Python checks look at (_passes)
 
 
 _NO_CHOICES: Mapping[str, Any] = {}
@@ -384,16 +388,17 @@ _BY_IDENTITY = ("validators", "by identity")
 def _plan(form: Form) -> _Plan:
     found = form._cache.get(_PLAN)
     if found is None:
+        valued = frozenset({"group", "date", "datetime", *registry().checkers})
         checked: dict[int, tuple[Field, ...]] = {}
         for fields in (form.fields, *(f.fields for f in form.fields if f.fields)):
-            checked[id(fields)] = tuple(f for f in fields if _checkable(f))
+            checked[id(fields)] = tuple(f for f in fields if _checkable(f, valued))
         found = form._cache[_PLAN] = _Plan(
             uses_item=any(f.type == "materials" or f.options_from == "item_materials" for _, f in form.walk()),
             names=tuple(sorted({f.options_from for _, f in form.walk()
                                 if f.options_from and f.options_from != "item_materials"})),
             shown_when=tuple(f for f in form.fields if f.when),
             groups=tuple(f for f in form.fields if f.type == "group"),
-            checked=checked, top_checked=checked[id(form.fields)])
+            checked=checked, top_checked=checked[id(form.fields)], valued=valued)
     return found
 
 
@@ -403,9 +408,10 @@ def _passes(plan: _Plan, cleaned: Mapping[str, Any], conditions: _Conditions) ->
     required field left out is hidden or not required (the same conditions, in the same order,
     through the same memo). False: let check_fields run (it finds the errors, if any)."""
     holds = conditions.holds
+    valued = plan.valued
     for f in plan.top_checked:
         if f.id in cleaned:
-            if not (f.type == "group" or f.type in _CHECKERS or f.type in ("date", "datetime")):
+            if f.type not in valued:
                 continue
             return False
         shown = not f.when or holds(f.when, None)
@@ -414,11 +420,10 @@ def _passes(plan: _Plan, cleaned: Mapping[str, Any], conditions: _Conditions) ->
     return True
 
 
-def _checkable(f: Field) -> bool:
+def _checkable(f: Field, valued: frozenset[str]) -> bool:
     """Whether check_fields can report an error on this field: a missing conditional required
-    answer, a group's rows, or a value with a checksum, a calendar date or a date bound."""
-    return ((f.conditional and (f.required or bool(f.required_when))) or f.type == "group"
-            or f.type in _CHECKERS or f.type in ("date", "datetime"))
+    answer, a group's rows, or a value with a validator, a calendar date or a date bound."""
+    return (f.conditional and (f.required or bool(f.required_when))) or f.type in valued
 
 
 def _under(path: str, prefix: str) -> bool:
@@ -506,6 +511,8 @@ class _Context:
                  conditions: _Conditions) -> None:
         self.form, self.item, self.choices, self.today = form, item, choices, today
         self.conditions = conditions
+        self.checkers = registry().checkers
+        self.failed: set[str] | frozenset[str] = frozenset()  # paths the schema rejected
 
     # -- naming a place in the submission
 
@@ -551,6 +558,13 @@ class _Context:
         _, field, row_key = self.locate(steps)
         kind, limit = e.validator, e.validator_value
         ftype = field.type if field is not None and row_key is None else None
+        if ftype is not None and not is_own(ftype) and not (kind == "minLength" and limit == 1):
+            # A plugin's type: its validator sees only values the schema accepts, so a rejected
+            # value is told the field's pattern_message or the type's message.
+            if kind == "pattern" and field is not None and field.pattern_message:
+                return field.pattern_message
+            if field_type(ftype).message:
+                return field_type(ftype).message
         if kind == "type":
             return _TYPE_WORDS.get(limit if isinstance(limit, str) else "", "格式不正确")
         if kind == "enum":
@@ -589,8 +603,8 @@ class _Context:
             return "日期格式应为 YYYY-MM-DD, 例如 2026-01-04"
         if field.type == "datetime":
             return "时间格式应为 YYYY-MM-DD HH:MM, 例如 2026-01-04 09:30"
-        checker = _CHECKERS.get(field.type)
-        return (checker(value, self.today) if checker else None) or "格式不正确"
+        checker = self.checkers.get(field.type)
+        return (checker(value, self.today) if checker and isinstance(value, str) else None) or "格式不正确"
 
     @staticmethod
     def count_message(kind: str, limit: int, ftype: str | None) -> str:
@@ -626,14 +640,18 @@ class _Context:
                     if isinstance(r, Mapping):
                         yield from self.check_fields(f.fields, r, r, here + [i], checked)
                 continue
+            if self.failed and _json_path(here) in self.failed:
+                continue  # the schema's error says it; a validator may not expect this value
             message = self.check_value(f, value)
             if message:
-                yield self.error(here, message, "checksum" if f.type in _CHECKERS else "range")
+                yield self.error(here, message, "checksum" if f.type in self.checkers else "range")
 
     def check_value(self, f: Field, value: Any) -> str | None:
+        checker = self.checkers.get(f.type)
+        if checker is not None and not is_own(f.type):
+            return checker(value, self.today)  # a plugin's type: whatever JSON value its schema allows
         if not isinstance(value, str):
             return None
-        checker = _CHECKERS.get(f.type)
         if checker:
             return checker(value, self.today)
         if f.type == "date":
@@ -662,13 +680,6 @@ class _Context:
         if isinstance(high, str) and (day if f.max == "today" else value) > high:
             return "不能晚于今天" if f.max == "today" else f"不能晚于 {high}"
         return None
-
-
-_CHECKERS: dict[str, Callable[[str, date], str | None]] = {
-    "id_number": check_id_number,
-    "credit_code": lambda s, today: check_credit_code(s),
-    "phone": lambda s, today: check_phone(s),
-}
 
 
 def _frozen_items() -> frozenset[type]:

@@ -82,13 +82,11 @@
     if (n + 1 >= max) button.disabled = true;
     update();
   }
+  // The server's "add a row" button posts the form to get one more row; here, add it in place.
   [].forEach.call(form.querySelectorAll("[data-group]"), function (group) {
-    var button = document.createElement("button");
-    button.type = "button";
-    button.className = "bm-add-row";
-    button.textContent = "添加一行";
-    button.addEventListener("click", function () { addRow(group, button); });
-    group.appendChild(button);
+    var button = group.querySelector(":scope > .bm-add-row");
+    if (!button) return;
+    button.addEventListener("click", function (event) { event.preventDefault(); addRow(group, button); });
   });
   form.addEventListener("change", update);
   form.addEventListener("input", update);
