@@ -54,16 +54,20 @@ def actor_of(request: Request, jurisdiction: str) -> Any:
     return actor
 
 
-def router(authorize: Authorize, *, registry: Registry | None = None, layout: Layout | None = None,
-           today: Callable[[], dt.date] = dt.date.today) -> Router:
-    """The report routes; ``today`` gives the default period (the current year)."""
+def router(authorize: Authorize, *, registry: Registry | Callable[[Request], Registry] | None = None,
+           layout: Layout | None = None, today: Callable[[], dt.date] = dt.date.today) -> Router:
+    """The report routes; ``registry`` is the packs' registry, or a function of the request giving
+    it (the web app's, which grows when packs are activated); ``today`` gives the default period
+    (the current year)."""
 
-    def packs() -> Registry:
+    def packs(request: Request) -> Registry:
+        if callable(registry) and not isinstance(registry, Registry):
+            return registry(request)
         return registry or service.default_registry()
 
     async def allowed(request: Request, action: str) -> tuple[str, Response | None]:
         jurisdiction = request.path_params.get("jurisdiction", "")
-        if jurisdiction not in packs().jurisdictions():
+        if jurisdiction not in packs(request).jurisdictions():
             return jurisdiction, PlainTextResponse("没有这个辖区", status_code=404)
         actor = actor_of(request, jurisdiction)
         if actor is None:
@@ -88,7 +92,7 @@ def router(authorize: Authorize, *, registry: Registry | None = None, layout: La
         except ValueError as exc:
             return None, PlainTextResponse(f"期间有误: {exc}", status_code=400)
         try:
-            return await pages.build(jurisdiction, period, registry=packs()), None
+            return await pages.build(jurisdiction, period, registry=packs(request)), None
         except UnknownPack:
             return None, PlainTextResponse("没有这个辖区", status_code=404)
 
@@ -141,7 +145,7 @@ def router(authorize: Authorize, *, registry: Registry | None = None, layout: La
             return refused
         try:
             period = period_of(request)
-            pack = pages.pack_for(packs(), jurisdiction, period)
+            pack = pages.pack_for(packs(request), jurisdiction, period)
         except ValueError as exc:
             return PlainTextResponse(f"期间有误: {exc}", status_code=400)
         if export.KINDS[register_id] not in {w.subject for w in pack.workflows}:

@@ -164,6 +164,8 @@ class Rows:
     deductions: list[Deduction] = field(default_factory=list)  # every state
     staff: list[dict[str, Any]] = field(default_factory=list)  # id, name, role, window_id
     late_known: bool = True  # the pack declares a violation on the promised clock
+    # Appraisers' marks (德能勤绩廉) by period (kind, year, n): {("staff", id): {dimension: mark}}
+    marks: dict[tuple[str, int, int], dict[tuple[str, str], dict[str, float]]] = field(default_factory=dict)
 
 
 def _join(conn: BaseDBAsyncClient) -> str:
@@ -179,7 +181,8 @@ async def load(pack: Pack, start: dt.date, end: dt.date, conn: BaseDBAsyncClient
     Nine statements: records opened (by kind, item, month); the completions and the counted steps
     of cases (by transition, item, month and actor: one pass over the events); the counted steps
     of the other kinds (from their records); completions proven late (driven by the violations,
-    a few thousand rows); complaints; ratings; violations; deductions; staff. Each
+    a few thousand rows); complaints; ratings; violations; deductions; staff; and, when the pack
+    weighs appraisal dimensions, the marks given (a tenth). Each
     is an aggregate or reads a row per deduction, never a row per case. They are sent
     :data:`PARALLEL` at a time: on PostgreSQL each takes a connection of the pool; SQLite and a
     transaction have one connection, whose lock makes them queue."""
@@ -231,15 +234,38 @@ async def load(pack: Pack, start: dt.date, end: dt.date, conn: BaseDBAsyncClient
         async with gate:
             return await coroutine
 
-    *found, deducted, people = await asyncio.gather(
+    # A tenth statement only for a pack that weighs dimensions: the marks given in those years.
+    given = marks(j, range(start.year, (end - dt.timedelta(days=1)).year + 1), conn) \
+        if pack.appraisal.dimensions else _nothing()
+    *found, deducted, people, marked = await asyncio.gather(
         *(run(db.fetch(conn, sql, params)) for sql, params in statements),
-        run(deductions(pack, start, end, conn)), run(staff(j, conn)))
+        run(deductions(pack, start, end, conn)), run(staff(j, conn)), run(given))
     opened, case_rows, steps, late, complaints, ratings, violations = found
     completions = [r for r in case_rows if r["transition"] in completing]
     steps += _case_steps(r for r in case_rows if r["transition"] in COUNTED_STEPS["case"])
     return Rows(received=[r for r in opened if r["kind"] == "case"], completed=_completed(completions, late),
                 kinds=opened, transitions=steps, complaints=complaints, ratings=ratings, violations=violations,
-                deductions=deducted, staff=people, late_known=bool(promised))
+                deductions=deducted, staff=people, late_known=bool(promised), marks=marked)
+
+
+async def _nothing() -> dict[Any, Any]:
+    return {}
+
+
+async def marks(jurisdiction: str, years: Iterable[int], conn: BaseDBAsyncClient | None = None
+                ) -> dict[tuple[str, int, int], dict[tuple[str, str], dict[str, float]]]:
+    """The appraisers' marks of some years, by period and staff member: one query."""
+    conn = conn or db.connection()
+    wanted = [int(y) for y in years]
+    if not wanted:
+        return {}
+    rows = await db.fetch(conn, "SELECT staff_id, period_kind, year, n, dimension, mark FROM appraisal_marks "
+                          f"WHERE jurisdiction_id = ? AND year IN ({db.marks(len(wanted))})", [jurisdiction, *wanted])
+    out: dict[tuple[str, int, int], dict[tuple[str, str], dict[str, float]]] = {}
+    for r in rows:
+        period = (str(r["period_kind"]), int(r["year"]), int(r["n"]))
+        out.setdefault(period, {}).setdefault(("staff", str(r["staff_id"])), {})[str(r["dimension"])] = float(r["mark"])
+    return out
 
 
 def _case_steps(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -369,6 +395,7 @@ async def unproposed(jurisdiction: str, limit: int = 500,
     return await db.fetch(
         conn, "SELECT v.id AS id, v.violation_id AS violation, v.evidence AS evidence, v.detected_at AS detected_at, "
         "v.detected_by AS detected_by, r.id AS record_id, r.number AS number, r.kind AS kind, r.item_id AS item_id, "
+        "r.workflow_id AS workflow_id, "
         "r.subject AS subject FROM violations v JOIN records r ON r.id = v.record_id "
         "LEFT JOIN records d ON d.jurisdiction_id = v.jurisdiction AND d.idempotency_key = "
         "('violation:' || CAST(v.id AS VARCHAR(20))) "
@@ -420,7 +447,10 @@ def activity(pack: Pack, rows: Rows) -> dict[tuple[str, str], int]:
 def appraise_rows(pack: Pack, rows: Rows, period: Period,
                   marks: Mapping[tuple[str, str], Mapping[str, float]] | None = None, *,
                   explain: bool = True) -> Result:
-    """The appraisal of ``period`` from a report's rows (which must cover the period)."""
+    """The appraisal of ``period`` from a report's rows (which must cover the period); the marks
+    are those given for exactly this period unless ``marks`` are passed."""
     names = {e.id: e.name for e in pack.accountability.effects}
+    if marks is None:
+        marks = rows.marks.get((period.kind, period.year, period.n))
     return appraise(pack.appraisal, subjects(pack, rows.staff), rows.deductions, period, marks=marks,
                     activity=activity(pack, rows), effect_names=names, explain=explain)

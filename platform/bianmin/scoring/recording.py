@@ -24,18 +24,19 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from ..packs import Registry
 from ..packs.model import Pack
+from ..packs.registry import UnknownPack
 from ..store import db, service
 from ..store.models import Record, dumps
 from ..store.records import SYSTEM
 from ..workflow import Actor
-from . import queries
+from . import deductions, queries
 from .deductions import Assessment, DeductionError, Facts, Rule, assess, rule_for
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
@@ -154,6 +155,38 @@ async def propose(jurisdiction: str, now: dt.datetime, *, actor: Actor = SYSTEM,
                 opened.append(result.record.number)
 
 
+async def propose_everywhere(now: dt.datetime, *, registry: Registry | None = None) -> dict[str, list[str]]:
+    """:func:`propose` in every jurisdiction whose pack in force has a deduction workflow: what
+    runs after each sweep (``bianmin sweep``, the web app's periodic sweep). The numbers opened,
+    by jurisdiction (only those that opened some)."""
+    registry = registry or service.default_registry()
+    opened: dict[str, list[str]] = {}
+    for jurisdiction in registry.jurisdictions():
+        try:
+            pack = registry.active(jurisdiction, service.local(now).date())
+        except UnknownPack:
+            continue
+        if not any(w.id == "deduction" for w in pack.workflows):
+            continue
+        numbers = await propose(jurisdiction, now, registry=registry)
+        if numbers:
+            opened[jurisdiction] = numbers
+    return opened
+
+
+def after_sweep(registry: Registry | None = None, log: TextIO | None = None) -> Callable[[Any], Awaitable[None]]:
+    """The ``after`` of :func:`bianmin.store.sweeper.run_periodic`: propose deductions for the
+    violations the run found."""
+
+    async def propose_found(report: Any) -> None:
+        opened = await propose_everywhere(dt.datetime.now().replace(microsecond=0), registry=registry)
+        if log is not None and opened:
+            print("sweep: proposed deductions: " + ", ".join(f"{j} {len(n)}" for j, n in opened.items()),
+                  file=log, flush=True)
+
+    return propose_found
+
+
 def _detected_subject(pack: Pack, rule: Rule, row: Mapping[str, Any], events: Sequence[Mapping[str, Any]],
                       staff_rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     evidence = queries.json_value(row["evidence"])
@@ -165,9 +198,17 @@ def _detected_subject(pack: Pack, rule: Rule, row: Mapping[str, Any], events: Se
     else:
         people = [e for e in events if str(e["actor"]) not in NOT_PEOPLE
                   and (queries.to_datetime(e["at"]) or found_at) <= found_at]
+        waiting = _still_running(pack, rule, row, people)
+        if waiting is not None:
+            # A clock that ran out with nobody taking the step that stops it: the person charged
+            # is one who may take that step (the reviewing leader, not the clerk who filed).
+            people = [e for e in people if _holds(staff_rows, str(e["actor"]), waiting)]
         last = people[-1] if people else None
         person = str(last["actor"]) if last else ""
         acting_for = str(last["acting_for"] or "") if last else ""
+        if waiting is not None and not person:
+            holders = {str(r["id"]) for r in staff_rows if r["role"] in waiting}
+            person = holders.pop() if len(holders) == 1 else ""  # several could have: the hearing desk asks
     who = charged(pack, rule, staff=person, window=str(given.get("window") or ""),
                   department=str(given.get("department") or ""), item_id=row["item_id"], staff_rows=staff_rows)
     if not who["staff_name"] and events and person:
@@ -175,6 +216,26 @@ def _detected_subject(pack: Pack, rule: Rule, row: Mapping[str, Any], events: Se
     return {**rule.subject(pack), **who, "acting_for": acting_for, "occurred_at": found_at.isoformat(timespec="seconds"),
             "case": row["number"], "case_kind": row["kind"], "detected": not manual, "violation_row": row["id"],
             "evidence": evidence}
+
+
+def _still_running(pack: Pack, rule: Rule, row: Mapping[str, Any],
+                   people: Sequence[Mapping[str, Any]]) -> frozenset[str] | None:
+    """For a violation found because a clock ran out (``{clock, on: overdue}``) while none of the
+    transitions that stop it was taken: the roles that may take them. Otherwise None."""
+    violation = next((v for v in pack.accountability.violations if v.id == rule.violation), None)
+    if violation is None or violation.detect.on != "overdue" or not violation.detect.clock:
+        return None
+    workflow = next((w for w in pack.workflows if w.id == row.get("workflow_id")), None)
+    binding = next((c for c in workflow.clocks if c.id == violation.detect.clock), None) if workflow else None
+    if workflow is None or binding is None:
+        return None
+    if any(e["transition"] in binding.stop_on for e in people):
+        return None  # stopped late: whoever stopped it is charged, as for a late completion
+    return frozenset(r for t in workflow.transitions if t.id in binding.stop_on for r in t.roles)
+
+
+def _holds(staff_rows: Sequence[Mapping[str, Any]], person: str, roles: frozenset[str]) -> bool:
+    return any(str(r["id"]) == person and r["role"] in roles for r in staff_rows)
 
 
 async def record(jurisdiction: str, violation_id: str, *, actor: Actor, now: dt.datetime, occurred_at: dt.datetime,
@@ -255,8 +316,8 @@ async def assessment(jurisdiction: str, number: str, points: float, *, circumsta
     return record_row, worked
 
 
-async def _assess(jurisdiction: str, number: str, points: float, circumstances: Iterable[str],
-                  data: Mapping[str, Any] | None, registry: Registry | None) -> tuple[Record, Pack, Assessment]:
+async def _facts(jurisdiction: str, number: str, data: Mapping[str, Any] | None,
+                 registry: Registry | None) -> tuple[Record, Pack, Rule, Facts]:
     record_row, instance = await service.load(jurisdiction, number, registry=registry)
     pack = instance.pack
     subject = record_row.subject
@@ -268,8 +329,37 @@ async def _assess(jurisdiction: str, number: str, points: float, circumstances: 
         jurisdiction, charged=rule.charged, staff=str(subject.get("staff") or ""),
         window=str(subject.get("window") or ""), department=str(subject.get("department") or ""),
         violation=rule.violation, occurred=occurred, exclude=number)
-    facts = Facts(person + 1, window + 1, violation + 1, dict(data or {}))
+    return record_row, pack, rule, Facts(person + 1, window + 1, violation + 1, dict(data or {}))
+
+
+async def _assess(jurisdiction: str, number: str, points: float, circumstances: Iterable[str],
+                  data: Mapping[str, Any] | None, registry: Registry | None) -> tuple[Record, Pack, Assessment]:
+    record_row, pack, rule, facts = await _facts(jurisdiction, number, data, registry)
     return record_row, pack, assess(pack, rule, float(points), declared=circumstances, facts=facts)
+
+
+@dataclass(frozen=True, slots=True)
+class Outlook:
+    """What the deciding officer sees before choosing: the rule, the circumstances that apply by
+    themselves, those the officer may declare, and the range allowed without declaring any."""
+
+    rule: Rule
+    automatic: tuple[Any, ...]  # deductions.Found
+    declarable: tuple[Any, ...]  # packs.model.Circumstance
+    allowed: tuple[float, float]
+    lines: tuple[str, ...]
+
+
+async def outlook(jurisdiction: str, number: str, *, registry: Registry | None = None) -> Outlook:
+    """The decision's starting point for deduction ``number`` (nothing is written)."""
+    _record, pack, rule, facts = await _facts(jurisdiction, number, None, registry)
+    found, lines = deductions.circumstances(pack, facts)
+    span, why = deductions.allowed(rule, found)
+    acc = pack.accountability
+    automatic_ids = {f.circumstance.id for f in found}
+    declarable = tuple(c for c in (*acc.aggravating, *acc.mitigating) if c.id not in automatic_ids
+                       and (not c.when or any(c.name in line and "无法依规则判断" in line for line in lines)))
+    return Outlook(rule, found, declarable, span, (*lines, why))
 
 
 async def decide(jurisdiction: str, number: str, *, actor: Actor, points: float, reasons: str, now: dt.datetime,
