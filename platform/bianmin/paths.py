@@ -11,15 +11,19 @@ import os
 from pathlib import Path
 
 
+_CHECKOUT = Path(__file__).resolve().parents[2]  # resolved once: documents ask on every render
+
+
 def home() -> Path:
     env = os.environ.get("BIANMIN_HOME")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2]
+    return _CHECKOUT
 
 
 def policies_dir() -> Path:
-    return home() / "policies"
+    env = os.environ.get("BIANMIN_POLICIES")  # docs/deploy.md#environment
+    return Path(env) if env else home() / "policies"
 
 
 def forms_dir() -> Path:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 
 # Order is the order of `bianmin --help`.
-MODULES = ("check", "diff", "schema", "calendar", "deadline", "sweep", "db", "plugins", "serve")
+MODULES = ("check", "diff", "schema", "calendar", "deadline", "sweep", "db", "plugins", "serve", "export", "import_")
 
 
 def load_all():
