@@ -6,8 +6,9 @@ Two measurements, each run against two servers started here on 127.0.0.1 (one uv
 each; only one is loaded at a time, in alternating rounds, and the median round is kept):
 
 * **intake POST**: bianmin's ``POST /api/v1/{j}/cases`` (token, JSON, form validation, store
-  intake, the case as JSON) against a bare Starlette endpoint that parses the same JSON and calls
-  the same ``bianmin.store.intake`` (the same inserts: record, numbering, event, documents);
+  intake, the receipt, the audit entry, the case as JSON) against a bare Starlette endpoint that
+  parses the same JSON and calls the same ``bianmin.store.intake`` and ``issue_receipt`` (the same
+  inserts: record, numbering, event, and the receipt rendered and stored as the desk issues it);
 * **form GET**: bianmin's ``GET /staff/{j}/cases/new?item=...`` (session, authorization, form
   view) against a bare endpoint rendering the same template with the same form.
 
@@ -55,6 +56,7 @@ def bare_app(db_url: str):
     from bianmin.store.service import default_registry
     from bianmin.web import formview
     from bianmin.web.rendering import environment
+    from bianmin.web.services import issue_receipt, renderer
     from bianmin.web.i18n import Translator
     from bianmin.workflow import Actor
 
@@ -67,7 +69,10 @@ def bare_app(db_url: str):
     async def post(request: Request):
         body = json.loads(await request.body())
         now = dt.datetime.now().replace(microsecond=0)
-        result = await intake(JURISDICTION, body["item"], body["data"], actor, body["data"], now, registry=registry)
+        base = str(request.base_url).rstrip("/")
+        result = await intake(JURISDICTION, body["item"], body["data"], actor, body["data"], now, registry=registry,
+                              renderer=renderer(base, actor))
+        await issue_receipt(result, actor, base)  # the same rows: the case, its event and its receipt
         return JSONResponse({"number": result.record.number, "n": next(counter)}, status_code=201)
 
     template = environment().get_template("staff/new_case.html")

@@ -9,12 +9,17 @@ unmasked; documents handed to an applicant print their ID number masked too (doc
     mask_phone("0510-86860211") == "0510-****0211"                   # area code and last 4 kept
     mask_name("欧阳明") == "欧阳*"                                    # the surname kept
 
+Free text and the details of an audit entry are masked with ``mask_text`` / ``mask_details``:
+every ID number and phone number found in them, and values under personal keys.
+
 Masking is idempotent (a masked value masks to itself), keeps the length, and never raises: a
 value of the wrong shape is masked all but its last characters rather than printed whole.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
 # Two-character surnames (复姓) that keep both characters when a name is masked.
@@ -76,3 +81,38 @@ def mask_name(value: Any) -> str:
         keep = 2 if text[:2] in _COMPOUND_SURNAMES and len(text) > 2 else 1
         return text[:keep] + "*" * (len(text) - keep)
     return text[0] + "".join(c if c == " " else "*" for c in text[1:])
+
+
+# An 18-character resident ID number, a mainland mobile, a landline with its area code.
+_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{16}[\dXx](?![0-9A-Za-z])")
+_PHONE_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(?:1[3-9]\d{9}|0\d{2,3}-\d{7,8})(?![0-9A-Za-z])")
+
+
+def mask_text(value: Any) -> str:
+    """Free text with every ID number and phone number in it masked (a typed user name, a note)."""
+    text = "" if value is None else str(value)
+    text = _ID_IN_TEXT.sub(lambda m: mask_id_number(m.group()), text)
+    return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group()), text)
+
+
+_PERSONAL = (("id_number", mask_id_number), ("phone", mask_phone), ("name", mask_name))
+
+
+def mask_details(details: Mapping[str, Any]) -> dict[str, Any]:
+    """A mapping as it may be logged: a value under a key naming an ID number, a phone or a
+    person's name (``applicant_name``, ``visitor_phone`` ...) masked as such, any other text with
+    ``mask_text``; nested mappings and lists likewise."""
+    return {str(k): _mask_value(str(k), v) for k, v in details.items()}
+
+
+def _mask_value(key: str, value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return mask_details(value)
+    if isinstance(value, (list, tuple)):
+        return [_mask_value(key, v) for v in value]
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    for suffix, mask in _PERSONAL:
+        if key == suffix or key.endswith("_" + suffix):
+            return mask(value)
+    return mask_text(value)

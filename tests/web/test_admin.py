@@ -70,6 +70,17 @@ def test_zip_with_a_path_outside_is_refused(h):
     assert page.status_code == 422 and "不允许" in page.text
 
 
+def test_zip_that_expands_past_the_limit_is_refused_unread(h):
+    """A zip bomb: a few KiB that would expand to 16 MiB is refused by its declared sizes."""
+    _officer(h)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xupu/pack.yaml", "#" * (16 * 1024 * 1024))
+    assert len(buffer.getvalue()) < 100_000
+    page = _upload(h, "xupu", "bomb.zip", buffer.getvalue())
+    assert page.status_code == 422 and "解压后超过" in page.text
+
+
 def test_traceability_is_html(h):
     _officer(h)
     page = h.client.get("/admin/xupu/traceability")

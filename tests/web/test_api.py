@@ -169,3 +169,40 @@ def test_request_size_limit(h, api):
     big = api.call("POST", "/api/v1/xupu/cases", content=b"x" * (1024 * 1024 + 1),
                    headers={**headers, "content-type": "application/json"})
     assert big.status_code == 413 and big.json()["error"]["code"] == "too_large"
+
+
+def test_a_deadline_past_the_holiday_data_is_shown_as_missing_not_guessed(h, api, monkeypatch):
+    """A pack that turns provisional deadlines off (calendar.provisional.allowed: false), a case
+    taken and accepted on 2026-12-28 whose limits run into 2027 (no holiday data): nothing is
+    refused or lost, no date is guessed; the deadline endpoint says why with a 422, the record
+    page names the missing year; with provisional data allowed the dates appear, marked 暂定."""
+    import dataclasses
+    import datetime as dt
+
+    from bianmin.web.routes import api as api_routes
+
+    registry = h.client.app.state.web.registry
+
+    def provisional(allowed: bool) -> None:
+        for pack in registry.versions("xupu"):
+            registry.add(dataclasses.replace(pack, calendar=dataclasses.replace(pack.calendar,
+                                                                                provisional_allowed=allowed)))
+
+    provisional(False)
+    monkeypatch.setattr(api_routes, "_now", lambda: dt.datetime(2026, 12, 28, 10, 0))
+    clerk = h.staff("xupu", "clerk")
+    headers = h.bearer(clerk)
+    pack, item = _promised(h.client)
+    taken = api.call("POST", "/api/v1/xupu/cases", json={"item": item.id, "data": _intake_data(pack, item)},
+                     headers=headers)
+    assert taken.status_code == 201, taken.text
+    number = taken.json()["number"]
+    accepted = api.call("POST", f"/api/v1/xupu/cases/{number}/transitions/accept", json={"expected_version": 1},
+                        headers=headers)
+    assert accepted.status_code == 200 and accepted.json()["deadlines"] == []
+    h.sign_in(clerk)
+    page = h.client.get(f"/staff/xupu/records/{number}")
+    assert page.status_code == 200 and "2027 年的节假日安排尚未收录" in page.text
+    provisional(True)
+    shown = api.call("GET", f"/api/v1/xupu/cases/{number}", headers=headers).json()
+    assert shown["deadlines"] and all(d["provisional"] for d in shown["deadlines"] if d["deadline"] >= "2027")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from bianmin.store import intake
 from bianmin.web import authz
@@ -26,15 +26,28 @@ PINNED = {
     "register_complaint": {"complaint_officer", "supervisor"},
     "register_negative_report": {"leader", "section_head", "unit_head"},
     "api_create_case": {"clerk"},
+    "hearing_record": {"supervisor"}, "hearing_decision": {"supervisor"},
+    "appraisal_marks": {"supervisor", "leader"}, "reports": {"supervisor", "leader"},
+    "reports_appraisal": {"supervisor", "leader"}, "reports_export": {"supervisor", "leader"},
+    "reports_register": {"supervisor", "leader"},
 }
 
 
 def _routes(app):
-    return [r for r in app.routes if isinstance(r, Route) and hasattr(r.endpoint, "access")]
+    """Every guarded route, those of mounted routers (the reports) included, with their full path."""
+    found = []
+    for r in app.routes:
+        if isinstance(r, Mount):
+            found += [Route(r.path + sub.path, sub.endpoint, methods=sub.methods, name=sub.name)
+                      for sub in r.routes if isinstance(sub, Route) and hasattr(sub.endpoint, "access")]
+        elif isinstance(r, Route) and hasattr(r.endpoint, "access"):
+            found.append(r)
+    return found
 
 
 def _path(route: Route, number: str, item: str) -> str:
-    values = {"jurisdiction": OWN, "number": number, "item": item, "name": "accept", "id": "1"}
+    values = {"jurisdiction": OWN, "number": number, "item": item, "name": "accept", "id": "1",
+              "sha": "0" * 64, "register": "inquiry", "fmt": "csv"}
     return route.path.format(**{k: values[k] for k in route.param_convertors})
 
 

@@ -98,6 +98,10 @@ def _sign_in(page, base, username):
     _go(page, "button[type=submit]")
 
 
+# The form's own submit button: not the hidden default copy that Enter presses, not "添加一行".
+SUBMIT = "form.generated button[type=submit]:not([aria-hidden]):not([name^='_add_row'])"
+
+
 def _clerk(page, base, shot):
     _sign_in(page, base, "clerk")
     assert "/staff/taishan/" in page.url
@@ -110,7 +114,7 @@ def _clerk(page, base, shot):
     page.fill("#f-matter", "咨询食品经营许可所需材料")
     page.fill("#f-officer", "王窗口")
     page.check("input[name=visitor_signed]")
-    _go(page, "form.generated button[type=submit]")
+    _go(page, SUBMIT)
     assert "/records/" in page.url, page.content()
     shot("02-inquiry-registered")
 
@@ -127,7 +131,7 @@ def _case(page, base, shot):
         pages.fill("3")
     shot("03-intake-form")
     page.evaluate("window.scrollTo(0, 0)")  # a full-page screenshot leaves the scroll where clicks miss
-    _go(page, "form.generated button[type=submit]")
+    _go(page, SUBMIT)
     assert page.url.endswith("/receipt"), page.content()
     number = re.search(r"/records/([^/]+)/receipt", page.url).group(1)
     page.emulate_media(media="print")
@@ -140,13 +144,13 @@ def _case(page, base, shot):
     _go(page, "a:has-text('特别程序')")
     page.select_option("#f-reason", "expert_review")
     page.fill("#f-expected_duration", "5")
-    _go(page, "form.generated button[type=submit]")
+    _go(page, SUBMIT)
     assert "特别程序中" in page.content(), page.content()
     shot("05-paused")
     _go(page, "button:has-text('特别程序结束')")
     _go(page, "a:has-text('办结')")
     page.select_option("#f-outcome", "approved")
-    _go(page, "form.generated button[type=submit]")
+    _go(page, SUBMIT)
     assert "已办结" in page.content(), page.content()
     assert "<svg" in page.content()
     shot("06-completed")
@@ -158,7 +162,7 @@ def _applicant(browser, base, number, shot):
     page.goto(f"{base}/taishan/status")
     page.fill("#number", number)
     page.fill("#digits", "5678")
-    _go(page, "form.generated button[type=submit]")
+    _go(page, SUBMIT)
     assert number in page.content() and "已办结" in page.content()
     page.check("input[value=very_satisfied]")
     page.fill("#comment", "办理很快")
@@ -176,7 +180,7 @@ def _officer(browser, base, shot):
     broken = broken.replace("commitments:", "commitments:\n  - {id: 1, text: }", 1)
     page.set_input_files("#pack-file", files=[{"name": "commitments.yaml", "mimeType": "application/x-yaml",
                                                "buffer": broken.encode()}])
-    _go(page, "form.generated button[type=submit]")
+    _go(page, SUBMIT)
     assert re.search(r"policies/taishan/commitments\.yaml:\d+:\d+", page.content()), page.content()
     page.screenshot(path=str(ARTIFACTS / "08-broken-pack.png"), full_page=True)
     page.close()

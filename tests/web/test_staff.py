@@ -53,6 +53,26 @@ def test_session_cookie_flags(h):
     assert "httponly" in cookie and "samesite=lax" in cookie
 
 
+def test_sign_out_kills_every_copy_of_the_session_cookie(h):
+    """A cookie copied while signed in (a shared counter PC) opens nothing after sign-out, even
+    though the roles of the account are still cached; signing in again works."""
+    clerk = h.staff("xupu", "clerk")
+    h.sign_in(clerk)
+    desk = h.client.get("/staff/xupu/")
+    assert desk.status_code == 200
+    copied = h.client.cookies.get("bianmin_session")
+    out = h.client.post("/staff/sign-out", data={"csrf_token": h.csrf_of(desk.text)}, follow_redirects=False)
+    assert out.status_code == 303
+    h.client.cookies.set("bianmin_session", copied)
+    replay = h.client.get("/staff/xupu/", follow_redirects=False)
+    assert replay.status_code == 303 and replay.headers["location"].startswith("/staff/sign-in")
+    api = h.client.get("/api/v1/xupu/items")  # the API with the (dead) session cookie: JSON 401
+    assert api.status_code == 401 and api.json()["error"]["code"] == "unauthenticated"
+    h.client.cookies.clear()
+    h.sign_in(clerk)
+    assert h.client.get("/staff/xupu/").status_code == 200
+
+
 def test_case_from_intake_to_completion(h, caplog):
     h.sign_in(h.staff("xupu", "clerk"))
     number = _new_case(h)

@@ -89,3 +89,22 @@ def test_rating_after_completion_once(h):
     assert done.status_code == 200, done.text
     again = h.client.post("/xupu/status/rate", data={"csrf_token": token, "token": rate_token, "level": level})
     assert again.status_code == 422 and "已经评价" in again.text
+
+
+def test_the_documents_qr_link_fills_in_the_number_and_still_asks_for_the_digits(h):
+    number, _ = _case(h)
+    page = h.client.get(f"/xupu/status?number={number.lower()}")  # as a phone's QR reader may send it
+    assert page.status_code == 200
+    assert f'name="number" required maxlength="48" autocomplete="off" value="{number}"' in page.text
+    assert 'id="digits" name="digits" required' in page.text and PHONE[-4:] not in page.text
+    assert "已收件" not in page.text  # nothing is looked up without the digits
+    # An unknown number is filled in just the same: the link tells nothing about which cases exist.
+    unknown = h.client.get("/xupu/status?number=XP-2026-999999")
+    assert unknown.text.replace("XP-2026-999999", number) == page.text
+    junk = h.client.get('/xupu/status?number="><script>')
+    assert "<script>" not in junk.text and 'value="' not in junk.text.split('id="number"')[1].split(">")[0]
+    # The lookup itself is unchanged: the digits, and the per-number rate limit.
+    assert _look(h, number, "0000").text == _look(h, "XP-2026-999999", PHONE[-4:]).text
+    for _ in range(ratelimit.LOOKUP_PER_CASE - 1):
+        assert _look(h, number, "0000").status_code == 200
+    assert _look(h, number, PHONE[-4:]).status_code == 429

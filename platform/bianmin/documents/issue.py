@@ -16,9 +16,13 @@ the issuing event, for ``case.received_at``, ``steps`` and the deadlines) and ``
 staff member's name and phone). Deadlines come from ``bianmin.workflow.clock_states`` over
 that log, unless the snapshot carries them.
 
-Contexts built here: ``case``, ``item`` and ``pack``. A document of another context (inquiry,
-complaint ...) is not rendered yet: the renderer returns ``""`` and the store keeps the
-snapshot and its hash, as before.
+Every context is built here: ``case``, ``inquiry``, ``complaint``, ``negative_report``,
+``unresolved_matter``, ``agency``, ``register`` (a one-row register: the issuing record), ``item``
+and ``pack``. A record opened by another (a negative report opened by a refusal) reads the
+opening record too: ``parent`` (:class:`Parent`); staff named in the logs are ``people``
+(``{staff id: {name, phone}}``), so the handler's and the officer's phones come from their
+accounts. :func:`sources` reads both for a record, and :func:`renderer_for` builds the whole
+renderer from the database (the sweeper: timers issue documents too).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..calendar import Calendar
@@ -43,28 +48,56 @@ log = logging.getLogger(__name__)
 Renderer = Callable[[Pack, str, Mapping[str, Any]], str]
 ACCEPTED = ("accept", "accept_on_commitment")
 COMPLETED = ("complete", "complete_on_spot")
+# Status links of documents issued outside a request (the sweeper, the demo cases).
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+SYSTEM_NAME = "系统"  # the sweeper's actor, as printed
+
+
+@dataclass(frozen=True)
+class Parent:
+    """The record that opened the one issuing (``subject.parent_number``): a refused case for
+    its negative report."""
+
+    number: str
+    workflow: str
+    item_id: str | None
+    state: str
+    subject: Mapping[str, Any]
+    events: tuple[Event, ...] = ()
+
+
+@dataclass(frozen=True)
+class Sources:
+    """What a document may need beyond the snapshot: the opening record and the staff in the logs."""
+
+    parent: Parent | None = None
+    people: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 def make_renderer(base_url: str, *, clerk: Mapping[str, Any] | None = None,
-                  events: Sequence[Event] = ()) -> Renderer:
+                  events: Sequence[Event] = (), sources: Sources | None = None) -> Renderer:
     """The ``renderer`` the store's intake, transition and open_record take.
 
     ``base_url`` is where the public site is (the status page is printed with its QR code);
     ``clerk`` is ``{name, phone}`` of the staff member issuing; ``events`` the record's log
-    before the issuing event (empty at intake).
+    before the issuing event (empty at intake); ``sources`` the opening record and the staff
+    of the logs (:func:`sources`).
     """
     base = base_url.rstrip("/")
     history = tuple(events)
+    extra = sources or Sources()
 
     def render(pack: Pack, document_id: str, snapshot: Mapping[str, Any]) -> str:
-        return render_snapshot(pack, document_id, snapshot, base_url=base, clerk=clerk, events=history)
+        return render_snapshot(pack, document_id, snapshot, base_url=base, clerk=clerk, events=history,
+                               sources=extra)
 
     return render
 
 
 def render_snapshot(pack: Pack, document_id: str, snapshot: Mapping[str, Any], *, base_url: str,
-                    clerk: Mapping[str, Any] | None = None, events: Sequence[Event] = ()) -> str:
-    """The HTML of document ``document_id`` for a store snapshot ("" when its context is not built here)."""
+                    clerk: Mapping[str, Any] | None = None, events: Sequence[Event] = (),
+                    sources: Sources | None = None) -> str:
+    """The HTML of document ``document_id`` for a store snapshot."""
     try:
         doc = pack.document(document_id)
     except KeyError:
@@ -74,8 +107,9 @@ def render_snapshot(pack: Pack, document_id: str, snapshot: Mapping[str, Any], *
     number = record.get("number")
     item = _item(pack, record.get("item_id"))
     window = _window(pack, snapshot, item)
+    sources = sources or Sources()
     if doc.context == "case":
-        context = case_context(pack, snapshot, item, window=window, clerk=clerk, events=events)
+        context = case_context(pack, snapshot, item, window=window, clerk=clerk, events=events, sources=sources)
     elif doc.context == "item":
         if item is None:
             return ""
@@ -84,9 +118,8 @@ def render_snapshot(pack: Pack, document_id: str, snapshot: Mapping[str, Any], *
     elif doc.context == "pack":
         context = {}
     else:
-        log.warning("document %s of %s: context %r is not built by documents.issue; stored unrendered",
-                    document_id, number, doc.context)
-        return ""
+        parts = _Parts(pack, snapshot, events, item, clerk, sources)
+        context = _BUILDERS[doc.context](parts, window)
     status_url = f"{base_url}/{pack.id}/status?number={number}" if number else f"{base_url}/{pack.id}/status"
     rendered = render_document(pack, document_id, context, number=snapshot.get("number"),
                                issued_on=issued_at.date(), window=window, status_url=status_url)
@@ -94,7 +127,8 @@ def render_snapshot(pack: Pack, document_id: str, snapshot: Mapping[str, Any], *
 
 
 def case_context(pack: Pack, snapshot: Mapping[str, Any], item: Any, *, window: Any = None,
-                 clerk: Mapping[str, Any] | None = None, events: Sequence[Event] = ()) -> dict[str, Any]:
+                 clerk: Mapping[str, Any] | None = None, events: Sequence[Event] = (),
+                 sources: Sources | None = None) -> dict[str, Any]:
     """The variables of a ``case`` document (docs/documents.md, context ``case``)."""
     record = snapshot.get("record") or {}
     subject = dict(snapshot.get("subject") or {})
@@ -136,11 +170,237 @@ def case_context(pack: Pack, snapshot: Mapping[str, Any], item: Any, *, window: 
         "applicant": _applicant(subject, answers),
         "materials": checklist(item, received) if item is not None else [],
         "deadlines": snapshot.get("deadlines") or _deadlines(pack, record, subject, log_, state),
-        "clerk": {"name": (clerk or {}).get("name") or (last.actor if last else ""),
-                  "phone": (clerk or {}).get("phone")},
+        "clerk": _clerk(clerk, last, (sources or Sources()).people),
         "window": window_view(pack, window) if window else None,
         "data": data,
     }
+
+
+# -- records other than cases ----------------------------------------------------------------
+
+class _Parts:
+    """What every non-case context reads from a snapshot: the record, its opening answers
+    (labelled; a required field not answered prints as a blank), its steps, the issuing answers."""
+
+    def __init__(self, pack: Pack, snapshot: Mapping[str, Any], events: Sequence[Event], item: Any,
+                 clerk: Mapping[str, Any] | None, sources: Sources) -> None:
+        self.pack, self.snapshot, self.item, self.clerk, self.sources = pack, snapshot, item, clerk, sources
+        self.record = snapshot.get("record") or {}
+        self.subject = dict(snapshot.get("subject") or {})
+        self.log = _log(events, snapshot.get("event") or {})
+        self.forms, self.choices = forms_of(pack)
+        workflow_id = self.record.get("workflow") or self.record.get("kind") or ""
+        self.workflow = pack.workflow(workflow_id)
+        self.state = self.record.get("state") or (self.log[-1].to_state if self.log else self.workflow.initial)
+        transitions = {t.id: t for t in self.workflow.transitions}
+        opening = self.forms.get(self.workflow.subject) or self.forms.get(self.workflow.id)
+        self.answers = _labelled(opening, self.subject, item, self.choices)
+        if opening is not None:
+            for f in opening.fields:
+                if f.required and f.id not in self.answers:
+                    self.answers[f.id] = ""
+        self.steps: dict[str, Any] = {}
+        for e in self.log:
+            if e.transition == "start":
+                continue
+            t = transitions.get(e.transition)
+            form = self.forms.get(t.form) if t is not None and t.form else None
+            self.steps[e.transition] = {"at": e.at, "by": self.person(e.actor)["name"],
+                                        "data": _labelled(form, dict(e.data), item, self.choices)}
+        last = self.log[-1] if self.log else None
+        issuing = transitions.get(last.transition) if last is not None else None
+        form = self.forms.get(issuing.form) if issuing is not None and issuing.form else None
+        self.data = _labelled(form, dict(last.data), item, self.choices) if last and last.transition != "start" else {}
+        self.opened_at = self.log[0].at if self.log else _datetime(snapshot.get("issued_at"))
+
+    def person(self, staff_id: str | None) -> dict[str, Any]:
+        """``{name, phone}`` of a staff id of the logs (the system, or an unknown id, as is)."""
+        if staff_id == "system":
+            return {"name": SYSTEM_NAME, "phone": None}
+        found = self.sources.people.get(str(staff_id)) if staff_id else None
+        if found is not None:
+            return {"name": found.get("name") or str(staff_id), "phone": found.get("phone") or None}
+        if self.clerk and self.log and staff_id == self.log[-1].actor:
+            return {"name": self.clerk.get("name") or str(staff_id), "phone": self.clerk.get("phone") or None}
+        return {"name": str(staff_id or ""), "phone": None}
+
+    def base(self, **extra: Any) -> dict[str, Any]:
+        """The record variable: number, state, steps and the opening answers."""
+        state_names = {st.id: st.name for st in self.workflow.states}
+        return {**{k: v for k, v in self.answers.items() if k not in ("number", "state", "steps")},
+                "number": self.record.get("number"), "state": Choice(self.state, state_names.get(self.state, self.state)),
+                "steps": self.steps, **extra}
+
+    def deadline(self, *clock_ids: str) -> Any:
+        """The first of these clocks' deadlines (or of the workflow's first clock), or None."""
+        found = _deadlines(self.pack, self.record, self.subject, self.log, self.state)
+        for cid in clock_ids or tuple(found):
+            if found.get(cid):
+                return found[cid]
+        return None
+
+
+def _inquiry(parts: _Parts, window: Any) -> dict[str, Any]:
+    a = parts.answers
+    receipt = parts.steps.get("issue_receipt", {}).get("data", {})
+    registrar = parts.person(parts.log[0].actor if parts.log else None)
+    officer_name = a.get("officer") or registrar["name"]
+    # The officer's phone: given on the receipt form, else the account's of whoever registered.
+    officer_phone = parts.data.get("officer_phone") or receipt.get("officer_phone") or (
+        registrar["phone"] if officer_name == registrar["name"] else None)
+    return {
+        "inquiry": parts.base(registered_at=parts.opened_at, reply_due=parts.deadline("inquiry_reply")),
+        "visitor": {"name": a.get("visitor_name") or "", "phone": a.get("visitor_phone") or None},
+        "officer": {"name": officer_name, "phone": officer_phone},
+        "handler": {"name": a["handler"], "phone": None} if a.get("handler") else None,
+        "window": window_view(parts.pack, window) if window else None,
+        "data": parts.data,
+    }
+
+
+def _complaint(parts: _Parts, window: Any) -> dict[str, Any]:
+    a = parts.answers
+    chosen = a.get("category")
+    cid = getattr(chosen, "value", chosen)
+    found = next((c for c in parts.pack.complaints.categories if c.id == cid), None)
+    category = ({"id": found.id, "name": found.name, "route_to": found.route_to,
+                 "limit": {"value": found.limit.value, "unit": found.limit.unit} if found.limit else None}
+                if found is not None else {"id": cid or "", "name": getattr(chosen, "label", cid) or "",
+                                           "route_to": None, "limit": None})
+    anonymous = bool(parts.subject.get("anonymous")) or not a.get("complainant_name")
+    return {
+        "complaint": parts.base(received_at=parts.opened_at),
+        "category": category,
+        "complainant": None if anonymous else {"name": a.get("complainant_name"),
+                                               "phone": a.get("complainant_phone") or None},
+        "data": parts.data,
+    }
+
+
+def _negative_report(parts: _Parts, window: Any) -> dict[str, Any]:
+    """A report opened by a refusal has no answers of its own: what the form asks is taken from
+    the refused case (matter, applicant, reasons) and from the account of who refused it."""
+    a = parts.answers
+    parent = parts.sources.parent
+    case = item = applicant = None
+    reason = ""
+    if parent is not None:
+        parent_item = _item(parts.pack, parent.item_id)
+        snap = {"record": {"number": parent.number, "item_id": parent.item_id, "state": parent.state,
+                           "workflow": parent.workflow}, "subject": parent.subject, "event": None}
+        built = case_context(parts.pack, snap, parent_item, events=parent.events, sources=parts.sources)
+        case, item, applicant = built["case"], built["item"], built["applicant"]
+        refusal = next((e for e in reversed(parent.events) if e.data.get("reasons") or e.data.get("reason")), None)
+        reason = str((refusal.data.get("reasons") or refusal.data.get("reason")) if refusal else "")
+    handler = parts.person(parts.log[0].actor if parts.log else None)
+    defaults = {
+        "handler_department": item["department"]["name"] if item and item.get("department") else "",
+        "handler_name": handler["name"], "handler_title": "", "handler_phone": handler["phone"] or "",
+        "matter": item["name"] if item else "", "reason": reason,
+        "applicant_name": applicant["name"] if applicant else "", "applicant_phone": (applicant or {}).get("phone") or "",
+    }
+    report = parts.base(filed_at=parts.opened_at)
+    for key, value in defaults.items():
+        if report.get(key) in ("", None):
+            report[key] = value
+    return {"report": report, "case": case, "item": item, "applicant": applicant,
+            "handler": {"name": report["handler_name"], "title": report["handler_title"] or None,
+                        "phone": report["handler_phone"] or None},
+            "data": parts.data}
+
+
+def _unresolved_matter(parts: _Parts, window: Any) -> dict[str, Any]:
+    a = parts.answers
+    dispatched = parts.steps.get("dispatch", {}).get("data", {}).get("window")
+    wid = getattr(dispatched, "value", dispatched)
+    try:
+        where = window_view(parts.pack, wid) if wid else (window_view(parts.pack, window) if window else None)
+    except KeyError:  # a window the pack no longer has: its label as given
+        where = {"id": wid, "name": getattr(dispatched, "label", wid), "phone": None}
+    clocks = [c.id for c in parts.workflow.clocks]
+    return {
+        "matter": parts.base(registered_at=parts.opened_at, due=parts.deadline(*clocks) if clocks else None),
+        "reporter": {"name": a.get("reporter_name") or "", "phone": a.get("reporter_phone") or None},
+        "window": where,
+        "data": parts.data,
+    }
+
+
+def _agency(parts: _Parts, window: Any) -> dict[str, Any]:
+    a = parts.answers
+    agent = parts.person(parts.log[0].actor if parts.log else None)
+    return {
+        "agency": parts.base(),
+        "client": {"name": a.get("client_name") or "", "phone": a.get("client_phone") or None},
+        "agent": {"name": a.get("agent_name") or agent["name"], "phone": agent["phone"]},
+        "item": _item_view(parts.pack, parts.item),
+        "data": parts.data,
+    }
+
+
+def _register(parts: _Parts, window: Any) -> dict[str, Any]:
+    """A register issued by one record: its row (the record's answers, number, state, times)."""
+    row = {**parts.answers, "number": parts.record.get("number"), "state": parts.base()["state"],
+           "received_at": parts.answers.get("received_at") or parts.opened_at,
+           "registered_at": parts.opened_at, "filed_at": parts.opened_at}
+    return {"title": None, "rows": [row], "period": None, "columns": []}
+
+
+_BUILDERS: dict[str, Callable[[_Parts, Any], dict[str, Any]]] = {
+    "inquiry": _inquiry, "complaint": _complaint, "negative_report": _negative_report,
+    "unresolved_matter": _unresolved_matter, "agency": _agency, "register": _register,
+}
+
+
+def _clerk(clerk: Mapping[str, Any] | None, last: Event | None, people: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """The issuing staff member: given by the caller, else the account of the event's actor."""
+    actor = last.actor if last is not None else ""
+    known = people.get(actor) or {}
+    name = (clerk or {}).get("name") or known.get("name") or (SYSTEM_NAME if actor == "system" else actor)
+    return {"name": name, "phone": (clerk or {}).get("phone") or known.get("phone") or None}
+
+
+# -- reading the sources ----------------------------------------------------------------------
+
+async def sources(conn: Any, jurisdiction: str, subject: Mapping[str, Any], events: Sequence[Event]) -> Sources:
+    """The opening record (``subject.parent_number``) with its log, and ``{name, phone}`` of every
+    staff account acting in either log, read on ``conn`` (a transaction or the connection)."""
+    from ..store import db
+    from ..store.records import EVENT_COLUMNS, RECORD_COLUMNS, record_from_row, to_flow_event
+
+    parent = None
+    actors = {e.actor for e in events}
+    number = subject.get("parent_number")
+    if number:
+        cols = ", ".join(f"r.{c}" for c in RECORD_COLUMNS) + ", " + ", ".join(f"e.{c}" for c in EVENT_COLUMNS)
+        rows = await db.fetch(conn, f"SELECT {cols} FROM records r JOIN events e ON e.record_id = r.id "
+                              "WHERE r.jurisdiction_id = ? AND r.number = ? ORDER BY e.seq", [jurisdiction, number])
+        if rows:
+            row = record_from_row(rows[0])
+            log_ = tuple(to_flow_event(r) for r in rows)
+            parent = Parent(row.number, row.workflow_id, row.item_id, row.state, row.subject, log_)
+            actors |= {e.actor for e in log_}
+    ids = sorted(int(a) for a in actors if str(a).isdigit())
+    people: dict[str, dict[str, Any]] = {}
+    if ids:
+        for r in await db.fetch(conn, f"SELECT id, display_name, phone FROM staff WHERE id IN ({db.marks(len(ids))})", ids):
+            people[str(r["id"])] = {"name": r["display_name"], "phone": r["phone"] or None}
+    return Sources(parent, people)
+
+
+async def renderer_for(tx: Any, pack: Pack, record: Any, *, base_url: str = DEFAULT_BASE_URL) -> Renderer:
+    """The renderer for documents a record issues without a request (the sweeper's timers):
+    the record's log, its opening record and the staff of both, read in ``tx``.
+
+    ``record`` is the store's ``Record`` (``id``, ``jurisdiction_id``, ``subject``)."""
+    from ..store import db
+    from ..store.records import EVENT_COLUMNS, to_flow_event
+
+    rows = await db.fetch(tx, f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE record_id = ? ORDER BY seq",
+                          [record.id])
+    events = tuple(to_flow_event(r) for r in rows)
+    found = await sources(tx, record.jurisdiction_id, record.subject or {}, events)
+    return make_renderer(base_url, events=events, sources=found)
 
 
 # -- pieces ----------------------------------------------------------------------------------
@@ -259,4 +519,5 @@ def _datetime(value: Any) -> dt.datetime | None:
         return None
 
 
-__all__ = ["case_context", "make_renderer", "render_snapshot"]
+__all__ = ["DEFAULT_BASE_URL", "Parent", "Sources", "case_context", "make_renderer", "render_snapshot",
+           "renderer_for", "sources"]

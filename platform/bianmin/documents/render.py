@@ -147,7 +147,9 @@ def any_provisional(values: Iterable[Any], depth: int = 0) -> bool:
     if depth > 6:
         return False
     for value in values:
-        if isinstance(value, Mapping):
+        if isinstance(value, (str, int, float, bool)) or value is None:  # most values: answered at once
+            continue
+        if isinstance(value, (dict, Mapping)):
             if value.get("provisional") is True and "date" in value:
                 return True
             if any_provisional(value.values(), depth + 1):

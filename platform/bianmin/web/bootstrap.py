@@ -84,5 +84,5 @@ async def _sample_cases(pack: Pack, clerk: Staff, web: Web) -> None:
         subject = {**applicant, "delivery": "window",
                    "materials": [{"id": m.id, "received": True, "pages": 1} for m in item.materials]}
         result = await intake(pack.id, item.id, subject, actor, {}, now, registry=web.registry,
-                              renderer=services.renderer(None, actor))
-        await services.issue_receipt(result, actor, None)
+                              renderer=services.renderer(None, actor, phone=clerk.phone))
+        await services.issue_receipt(result, actor, None, phone=clerk.phone)

@@ -1,24 +1,36 @@
 """Generated forms on pages: what the field template needs, and HTML posts back to form data.
 
 HTML sends every value as text; :func:`from_html` gives each field its type (numbers, booleans,
-lists, the materials checklist as ``[{id, received}]``) so that the same ``bianmin.forms.validate``
-checks page posts and API calls alike.
+lists, the materials checklist as ``[{id, received}]``, repeated groups as lists of rows, a
+plugin's field type through its ``parse``) so that the same ``bianmin.forms.validate`` checks
+page posts and API calls alike.
+
+``_form_fields.html`` prints the engine's plain types itself; repeated groups and plugin field
+types come from the forms package (:func:`widgets`), so a group prints its rows and its
+"添加一行" button, and a plugin type its widget, input type and attributes exactly as
+``bianmin.forms.render_form`` prints them. "添加一行" is a submit button (no JavaScript needed):
+a handler asks :func:`rows_to_add` first and, for such a post, prints the form again with one
+more row and the answers kept, storing nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+from markupsafe import Markup
 from starlette.datastructures import FormData
 
 from ..forms import FieldError, Form, OptionsUnavailable, clean, options_for, validate
+from ..forms.choices import Choices
+from ..forms.layout import layout
+from ..forms.posted import add_row, parse_submission, parse_value
+from ..forms.render import Slot, _add, _place_errors
+from ..forms.types import is_own
 from ..packs.model import Item, Pack
 from ..workflow.submission import forms_of
-
-SKIPPED = ("group",)  # repeated rows are filled in through the API; pages show a hint
 
 
 @dataclass
@@ -28,6 +40,7 @@ class FormView:
     errors: list[FieldError]
     options: dict[str, Any]
     materials: tuple[Any, ...]
+    widgets: dict[str, Markup] = field(default_factory=dict)  # HTML by field id (see the module doc)
 
     @property
     def fields(self) -> tuple[Any, ...]:
@@ -46,7 +59,8 @@ def form_of(pack: Pack, form_id: str) -> Form:
 
 
 def view(pack: Pack, form: Form, item: Item | None = None, values: Mapping[str, Any] | None = None,
-         errors: list[FieldError] | None = None) -> FormView:
+         errors: list[FieldError] | None = None, rows: Mapping[str, int] | None = None) -> FormView:
+    """What the template needs; ``rows`` fixes the rows each group prints (after "添加一行")."""
     _forms, choices = forms_of(pack)
     options = {}
     for f in form.fields:
@@ -61,15 +75,61 @@ def view(pack: Pack, form: Form, item: Item | None = None, values: Mapping[str, 
         pages = {r["id"]: r.get("pages") for r in values["materials"] if isinstance(r, Mapping)}
         values["materials"] = [r["id"] for r in values["materials"] if isinstance(r, Mapping) and r.get("received")]
     values["materials.pages"] = pages
-    return FormView(form, values, list(errors or []), options, item.materials if item else ())
+    return FormView(form, values, list(errors or []), options, item.materials if item else (),
+                    widgets(form, item, choices, values, errors or (), rows))
+
+
+def widgets(form: Form, item: Item | None, choices: Choices, values: Mapping[str, Any],
+            errors: Sequence[FieldError], rows: Mapping[str, int] | None = None) -> dict[str, Markup]:
+    """The HTML of the form's repeated groups and plugin-typed fields, by field id, printed by the
+    forms package (labels, hints, errors, rows and the "添加一行" button included)."""
+    if all(f.type != "group" and is_own(f.type) for f in form.fields):
+        return {}
+    lay = layout(form, item, choices)
+    rows = rows or {}
+    at, _summary = _place_errors(lay, errors, values, rows)
+    out: dict[str, Markup] = {}
+    for c in lay.controls:
+        if c.field.type == "group" or not is_own(c.field.type):
+            slots: list[Slot] = []
+            _add(slots, c, values.get(c.field.id), at, rows)
+            out[c.field.id] = _joined(slots)
+    return out
+
+
+_ERROR = Markup('<p class="bm-error" id="{}"><span class="bm-visually-hidden">错误: </span>{}</p>')
+
+
+def _joined(slots: Sequence[Slot]) -> Markup:
+    """The slots of one control as HTML, as the forms package's form.html.j2 joins them (no
+    checklist rows: the desk prints its materials itself)."""
+    parts: list[Markup] = []
+    for s in slots:
+        c = s.c
+        if s.kind == "close":
+            parts.append(c.close)
+        elif s.kind == "add_row":
+            parts.append(s.value)
+        elif s.errors:
+            parts += [c.open_error, _ERROR.format(c.error_id, s.errors), c.before_error, s.value, c.after_error]
+        else:
+            parts += [c.before, s.value, c.after]
+    return Markup("\n").join(parts)
+
+
+def rows_to_add(form: Form, posted: FormData) -> dict[str, int] | None:
+    """None for a submission; for a press of a group's "添加一行", the rows to print again."""
+    return add_row(form, posted)
 
 
 def from_html(form: Form, posted: FormData, item: Item | None = None) -> dict[str, Any]:
     data: dict[str, Any] = {}
+    grouped = parse_submission(form, posted, item) if any(f.type == "group" for f in form.fields) else {}
     for f in form.fields:
-        if f.type in SKIPPED:
-            continue
-        if f.type == "boolean":
+        if f.type == "group":  # rows posted as <group>.<n>.<field>, as the forms package names them
+            if f.id in grouped:
+                data[f.id] = grouped[f.id]
+        elif f.type == "boolean":
             data[f.id] = posted.get(f.id) in ("true", "on", "1")
         elif f.type == "materials":
             ticked = set(posted.getlist(f.id))
@@ -88,7 +148,7 @@ def from_html(form: Form, posted: FormData, item: Item | None = None) -> dict[st
         else:
             raw = posted.get(f.id)
             if isinstance(raw, str) and raw.strip():
-                data[f.id] = _typed(f.type, raw.strip())
+                data[f.id] = _typed(f.type, raw.strip()) if is_own(f.type) else parse_value(f, [raw])
     return data
 
 

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from . import auth, authz, csrf
+from . import auth, authz, csrf, trail
 from .authz import Access, Endpoint
 from .context import Web
 from .i18n import languages
@@ -48,10 +48,10 @@ def guard(endpoint: Endpoint, access: Access, *, api: bool) -> Endpoint:
                     return error_json(401, "unauthenticated", "需要有效的 API 令牌 (Authorization: Bearer)",
                                       headers={"WWW-Authenticate": "Bearer"})
                 return RedirectResponse(f"/staff/sign-in?next={request.url.path}", status_code=303)
-            auth.audit("denied", request, path=request.url.path)
+            await trail.record("denied", request, jurisdiction=jurisdiction or "")
             return _refuse(request, api, 403, "forbidden", "errors.forbidden")
         if not api and request.method not in csrf.SAFE_METHODS and not await csrf.verify(request):
-            auth.audit("csrf_refused", request, path=request.url.path)
+            await trail.record("csrf_refused", request, jurisdiction=jurisdiction or "")
             return error_page(request, 403, "errors.csrf")
         return await endpoint(request)
 

@@ -26,6 +26,9 @@ from ..packs.problems import PackError, Problem
 from .context import Web
 
 MAX_FILES = 200
+# What a zip may expand to: a whole pack is well under 1 MiB, and a small zip can expand to
+# gigabytes. zipfile reads no more than each member's declared size, so the sum bounds the disk.
+MAX_EXPANDED = 8 * 1024 * 1024
 _NAME = re.compile(r"^[A-Za-z0-9_\-./]+$")
 
 
@@ -72,6 +75,8 @@ def _lay(folder: Path, filename: str, content: bytes) -> None:
         members = [m for m in archive.infolist() if not m.is_dir()]
         if len(members) > MAX_FILES:
             raise UploadError(f"zip 中文件过多 (上限 {MAX_FILES})")
+        if sum(m.file_size for m in members) > MAX_EXPANDED:
+            raise UploadError(f"zip 解压后超过 {MAX_EXPANDED // (1024 * 1024)} MiB 的上限")
         for member in members:
             if not _NAME.match(member.filename) or ".." in member.filename.split("/") \
                     or member.filename.startswith("/"):

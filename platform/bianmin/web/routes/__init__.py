@@ -6,10 +6,11 @@ Order matters: the fixed prefixes (``/staff``, ``/admin``, ``/api``) come before
 
 from __future__ import annotations
 
-from starlette.routing import Route
+from starlette.routing import BaseRoute
 
 
-def all_routes() -> list[Route]:
-    from . import admin, api, public, signin, staff
+def all_routes() -> list[BaseRoute]:
+    from . import admin, api, appraisal, audit, deductions, public, signin, staff
 
-    return [*signin.routes(), *staff.routes(), *admin.routes(), *api.routes(), *public.routes()]
+    return [*signin.routes(), *staff.routes(), *audit.routes(), *deductions.routes(), *appraisal.routes(),
+            *admin.routes(), *api.routes(), *public.routes()]

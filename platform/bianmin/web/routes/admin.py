@@ -15,9 +15,10 @@ from starlette.routing import Route
 
 from ... import paths
 from ...packs.diff import diff
-from ...store import archive
-from .. import uploads
-from ..auth import audit
+from ...forms.validators import check_phone
+from ...store import archive, db
+from ...store.models import Staff
+from .. import trail, uploads
 from ..authz import roles
 from ..markdown import to_html
 from ..rendering import render
@@ -50,7 +51,8 @@ async def upload(request: Request) -> Response:
         checked = uploads.check_upload(web, pack.id, file.filename, content)
     except uploads.UploadError as exc:
         checked = uploads.Checked(pack.id, None, [str(exc)])
-    audit("pack_upload", request, jurisdiction=pack.id, file=file.filename, problems=len(checked.problems))
+    await trail.record("pack_upload", request, file=file.filename, problems=len(checked.problems),
+                       hash=checked.pack.content_hash if checked.pack is not None else "")
     if checked.pack is None:
         return render(request, "admin/console.html", status=422, pack=pack, versions=web.registry.versions(pack.id),
                       problems=checked.problems, filename=file.filename, activated=None)
@@ -72,8 +74,40 @@ async def activate(request: Request) -> Response:
         return render(request, "error.html", status=422, status_code=422, message="上传已失效或生效日期无效, 请重新上传")
     dated = uploads.activate(web, new, when)
     await archive.archive_versions([dated], web.policies, uploads=web.uploads)
-    audit("pack_activate", request, jurisdiction=pack.id, hash=dated.content_hash, effective_from=when)
+    await trail.record("pack_activate", request, hash=dated.content_hash, version=dated.version,
+                       effective_from=when.isoformat())
     return RedirectResponse(f"/admin/{pack.id}/?activated={when.isoformat()}", status_code=303)
+
+
+async def phones(request: Request) -> Response:
+    """Admins set the phone numbers of their jurisdiction's staff (printed as the clerk's on
+    documents: the receipt slip, the first-inquiry receipt)."""
+    pack = request.state.pack
+    staff = await Staff.filter(roles__jurisdiction_id=pack.id).distinct().order_by("username")
+    problems: list[str] = []
+    saved = False
+    if request.method == "POST":
+        form = await request.form()
+        changes = []
+        for member in staff:
+            field = f"phone.{member.id}"
+            if field not in form:
+                continue
+            phone = str(form.get(field) or "").strip()[:32]
+            if phone and check_phone(phone) is not None:
+                problems.append(f"{member.display_name}: {phone}")
+            elif phone != member.phone:
+                changes.append((member, phone))
+        if not problems:
+            async with db.transaction() as tx:  # the numbers and their audit entries together
+                for member, phone in changes:
+                    await Staff.filter(id=member.id).using_db(tx).update(phone=phone)
+                    await trail.record("staff_phone", request, tx=tx, staff=member.id, phone=phone)
+                    member.phone = phone
+            web_of(request).principals.forget()
+            saved = True
+    return render(request, "admin/phones.html", status=422 if problems else 200, pack=pack, staff=staff,
+                  problems=problems, saved=saved)
 
 
 async def traceability(request: Request) -> Response:
@@ -90,4 +124,5 @@ def routes() -> list[Route]:
         page(j + "/upload", upload, OFFICERS, ("POST",), name="admin_upload"),
         page(j + "/activate", activate, OFFICERS, ("POST",), name="admin_activate"),
         page(j + "/traceability", traceability, OFFICERS, name="admin_traceability"),
+        page(j + "/phones", phones, roles("admin"), ("GET", "POST"), name="admin_phones"),
     ]

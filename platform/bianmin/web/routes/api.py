@@ -19,13 +19,12 @@ from ...forms import to_json_schema
 from ...store import ConflictError, RecordNotFound, StoreError, intake, open_record, transition
 from ...workflow import TransitionError
 from ...workflow.submission import forms_of
-from .. import authz, formview, serialize
-from ..auth import audit
+from .. import authz, formview, serialize, trail
 from ..authz import STAFF, roles
 from ..openapi import document
 from ..rendering import error_json
 from ..routing import api, web_of
-from ..services import case_view, issue_receipt, rate_case, renderer, view_of
+from ..services import case_view, clerk_renderer, issue_receipt, rate_case, view_of
 
 STATUS = {"forbidden": 403, "wrong_state": 409, "unknown_transition": 404, "unknown_item": 404,
           "unknown_workflow": 404, "invalid_form": 422, "guard_failed": 422, "clock_rule": 422,
@@ -111,13 +110,14 @@ async def create_case(request: Request) -> Response:
     base = str(request.base_url).rstrip("/")
     try:
         result = await intake(pack.id, item.id, cleaned, actor, cleaned, _now(),
-                              idempotency_key=key, registry=web.registry, renderer=renderer(base, actor))
-        await issue_receipt(result, actor, base)
+                              idempotency_key=key, registry=web.registry, renderer=await clerk_renderer(request))
+        await issue_receipt(result, actor, base, phone=principal.phone)
     except TransitionError as exc:
         return _transition_error(exc)
     except StoreError as exc:
         return error_json(422, "store", str(exc))
-    audit("case_create", request, jurisdiction=pack.id, number=result.record.number, replayed=result.replayed)
+    if not result.replayed:  # a retry changed nothing
+        await trail.record("case_create", request, number=result.record.number, item=item.id)
     view = view_of(web, result.record, result.instance, explain=False)
     return JSONResponse(serialize.case(view), status_code=200 if result.replayed else 201,
                         headers={"Location": f"/api/v1/{pack.id}/cases/{result.record.number}"})
@@ -164,12 +164,14 @@ async def fire_transition(request: Request) -> Response:
     actor = request.state.principal.actor(pack.id)
     try:
         result = await transition(pack.id, number, name, actor, data, _now(), expected, registry=web.registry,
-                                  renderer=renderer(str(request.base_url), actor, view.instance))
+                                  renderer=await clerk_renderer(request, view.instance))
     except TransitionError as exc:
+        if exc.code == "forbidden":
+            await trail.record("denied", request, number=number, transition=name)
         return _transition_error(exc)
     except ConflictError as exc:
         return error_json(409, "conflict", str(exc))
-    audit("transition", request, jurisdiction=pack.id, number=number, transition=name)
+    await trail.record("transition", request, number=number, transition=name, kind=result.record.kind)
     return JSONResponse(serialize.case(view_of(web, result.record, result.instance, explain=False)))
 
 
@@ -185,10 +187,10 @@ async def create_complaint(request: Request) -> Response:
         return error_json(422, "invalid_form", "投诉登记填写有误", _fields(errors))
     try:
         result = await open_record(pack.id, "complaint", cleaned, request.state.principal.actor(pack.id), cleaned,
-                                   _now(), registry=web.registry)
+                                   _now(), registry=web.registry, renderer=await clerk_renderer(request))
     except TransitionError as exc:
         return _transition_error(exc)
-    audit("complaint_create", request, jurisdiction=pack.id, number=result.record.number)
+    await trail.record("complaint_create", request, number=result.record.number)
     view = await case_view(web, pack.id, result.record.number)
     identity = authz.may(request.state.principal, pack.id, pack, pack_roles=authz.confidential_roles)
     return JSONResponse(serialize.complaint(view, identity), status_code=201)
@@ -216,10 +218,10 @@ async def create_rating(request: Request) -> Response:
     view = await _case_or_404(request)
     if view is None:
         return error_json(404, "not_found", "没有这个办件")
-    problem = await rate_case(web_of(request), pack.id, view.record.number, level, comment[:500], channel[:32])
+    problem = await rate_case(web_of(request), pack.id, view.record.number, level, comment[:500], channel[:32],
+                              request=request)
     if problem is not None:
         return error_json(409 if "已经评价" in problem or "尚未办结" in problem else 422, "rating_refused", problem)
-    audit("rating", request, jurisdiction=pack.id, number=view.record.number, level=level)
     return JSONResponse({"number": view.record.number, "level": level}, status_code=201)
 
 

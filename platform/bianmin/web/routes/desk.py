@@ -16,16 +16,15 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from ...store import open_record, transition
+from ...store import db, open_record, transition
 from ...store.models import BackupAssignment, Record, RoleAssignment, Staff
 from ...workflow import TransitionError
-from .. import authz, formview
-from ..auth import audit
+from .. import authz, formview, trail
 from ..authz import STAFF, roles
 from ..rendering import error_page, render
 from ..routing import page, web_of
 from ..serialize import CONFIDENTIAL
-from ..services import renderer
+from ..services import clerk_renderer
 
 
 @dataclass(frozen=True)
@@ -67,6 +66,11 @@ def _register_view(reg: Register):
                           hidden=CONFIDENTIAL, workflow=pack.workflow(reg.workflow))
         posted = await request.form()
         data = formview.from_html(form, posted)
+        rows = formview.rows_to_add(form, posted)
+        if rows is not None:  # "添加一行": the same answers with one more row, nothing stored
+            return render(request, "staff/register.html", pack=pack, reg=reg, records=records,
+                          fv=formview.view(pack, form, None, data, rows=rows), show_identity=show_identity,
+                          hidden=CONFIDENTIAL, workflow=pack.workflow(reg.workflow))
         if reg.workflow == "complaint":
             data.setdefault("channel", "in_person")
         cleaned, errors = formview.check(pack, form, data, None)
@@ -76,11 +80,11 @@ def _register_view(reg: Register):
                 actor = request.state.principal.actor(pack.id)
                 result = await open_record(pack.id, reg.workflow, cleaned, actor, cleaned, _now(),
                                            registry=web_of(request).registry,
-                                           renderer=renderer(str(request.base_url), actor))
+                                           renderer=await clerk_renderer(request))
             except TransitionError as exc:
                 message, errors = exc.message, exc.field_errors
             else:
-                audit("record_open", request, jurisdiction=pack.id, workflow=reg.workflow, number=result.record.number)
+                await trail.record("record_open", request, number=result.record.number, workflow=reg.workflow)
                 return RedirectResponse(f"/staff/{pack.id}/records/{result.record.number}", status_code=303)
         return render(request, "staff/register.html", status=422, pack=pack, reg=reg, records=records,
                       fv=formview.view(pack, form, None, data, errors), message=message,
@@ -109,12 +113,14 @@ async def backup(request: Request) -> Response:
                 result = await open_record(pack.id, "handover", {"absent": str(absent.id), "backup": str(principal.id)},
                                            principal.actor(pack.id), {"reason": str(form.get("reason") or "")[:200]},
                                            now, registry=web_of(request).registry,
-                                           renderer=renderer(str(request.base_url), principal.actor(pack.id)))
+                                           renderer=await clerk_renderer(request))
                 record = result.record
-            await BackupAssignment.create(jurisdiction_id=pack.id, absent_id=absent.id, backup_id=principal.id,
-                                          starts_at=now, handover=record)
+            async with db.transaction() as tx:  # the assignment and its audit entry together
+                await BackupAssignment.create(using_db=tx, jurisdiction_id=pack.id, absent_id=absent.id,
+                                              backup_id=principal.id, starts_at=now, handover=record)
+                await trail.record("backup_start", request, tx=tx, number=record.number if record else "",
+                                   absent=absent.id)
             web_of(request).principals.forget(principal.id)
-            audit("backup_start", request, jurisdiction=pack.id, absent=absent.id)
         elif action == "end":
             cover_id = str(form.get("cover") or "")
             cover = await BackupAssignment.get_or_none(id=int(cover_id), backup_id=principal.id,
@@ -122,17 +128,18 @@ async def backup(request: Request) -> Response:
             if cover is None:
                 return error_page(request, 404, "errors.not_found")
             cover.ends_at = now
-            await cover.save(update_fields=["ends_at"])
+            async with db.transaction() as tx:
+                await cover.save(using_db=tx, update_fields=["ends_at"])
+                await trail.record("backup_end", request, tx=tx, absent=cover.absent_id)
             if cover.handover_id:
                 handover = await Record.get(id=cover.handover_id)
                 try:
                     await transition(pack.id, handover.number, "return", principal.actor(pack.id), {}, now,
                                      registry=web_of(request).registry,
-                                     renderer=renderer(str(request.base_url), principal.actor(pack.id)))
+                                     renderer=await clerk_renderer(request))
                 except TransitionError:
                     pass  # the hand-over's own roles may differ; the assignment has ended all the same
             web_of(request).principals.forget(principal.id)
-            audit("backup_end", request, jurisdiction=pack.id, absent=cover.absent_id)
         return RedirectResponse(f"/staff/{pack.id}/backup", status_code=303)
     colleagues = await Staff.filter(roles__jurisdiction_id=pack.id, active=True).exclude(id=principal.id).distinct()
     covers = await BackupAssignment.filter(backup_id=principal.id, jurisdiction_id=pack.id, ends_at=None).prefetch_related("absent")

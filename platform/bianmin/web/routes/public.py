@@ -17,18 +17,24 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ...forms.render import form_stylesheet
 from ...store import open_record
 from ...store.models import Rating, Record
 from ...workflow import Actor, TransitionError
-from .. import formview, ratelimit
+from .. import formview, ratelimit, trail
 from ..authz import PUBLIC
 from ..rendering import render
 from ..routing import page, web_of
-from ..services import case_view, rate_case, renderer
+from ..services import case_view, clerk_renderer, rate_case
 
 PUBLIC_ACTOR = Actor("public", "公众", frozenset({"public"}))
 RATE_TOKEN_AGE = 30 * 60
 _NUMBER = re.compile(r"^[A-Za-z0-9\-]{1,48}$")
+
+
+async def form_css(request: Request) -> Response:
+    """The forms package's stylesheet (groups, plugin widgets, hidden labels of the generated forms)."""
+    return Response(form_stylesheet(), media_type="text/css", headers={"cache-control": "public, max-age=3600"})
 
 
 async def home(request: Request) -> Response:
@@ -62,6 +68,9 @@ async def complaint(request: Request) -> Response:
         return render(request, "public/complaint.html", pack=pack, fv=formview.view(pack, form))
     posted = await request.form()
     data = formview.from_html(form, posted)
+    rows = formview.rows_to_add(form, posted)
+    if rows is not None:  # "添加一行": the same answers with one more row, nothing stored
+        return render(request, "public/complaint.html", pack=pack, fv=formview.view(pack, form, None, data, rows=rows))
     data.setdefault("channel", "online")
     cleaned, errors = formview.check(pack, form, data, None)
     if errors:
@@ -71,10 +80,11 @@ async def complaint(request: Request) -> Response:
         result = await open_record(pack.id, "complaint", cleaned, PUBLIC_ACTOR, cleaned,
                                    dt.datetime.now().replace(microsecond=0),
                                    registry=web_of(request).registry,
-                                   renderer=renderer(str(request.base_url)))
+                                   renderer=await clerk_renderer(request))
     except TransitionError as exc:
         return render(request, "public/complaint.html", status=422, pack=pack,
                       fv=formview.view(pack, form, None, data, exc.field_errors), message=exc.message)
+    await trail.record("complaint_create", request, number=result.record.number, channel=cleaned.get("channel"))
     return render(request, "public/complaint_done.html", pack=pack, number=result.record.number)
 
 
@@ -85,7 +95,12 @@ def _serializer(request: Request) -> URLSafeTimedSerializer:
 async def status(request: Request) -> Response:
     pack = request.state.pack
     if request.method == "GET":
-        return render(request, "public/status.html", pack=pack, found=None)
+        # The QR code printed on documents links here with ?number=: the form comes with the
+        # number filled in, nothing is looked up, and the digits are still asked for (and rate
+        # limited) as for a number typed by hand.
+        wanted = request.query_params.get("number", "").strip().upper()
+        return render(request, "public/status.html", pack=pack, found=None,
+                      prefill=wanted if _NUMBER.match(wanted) else "")
     posted = await request.form()
     number = str(posted.get("number") or "").strip().upper()
     digits = str(posted.get("digits") or "").strip()
@@ -119,7 +134,7 @@ async def rate(request: Request) -> Response:
     if claim.get("j") != pack.id:
         return render(request, "public/status.html", status=400, pack=pack, found=None, expired=True)
     outcome = await rate_case(web_of(request), pack.id, claim["n"], str(posted.get("level") or ""),
-                              str(posted.get("comment") or "")[:500], channel="online")
+                              str(posted.get("comment") or "")[:500], channel="online", request=request)
     if outcome is not None:
         return render(request, "public/status.html", status=422, pack=pack, found=None, rate_error=outcome)
     return render(request, "public/rated.html", pack=pack)
@@ -129,6 +144,7 @@ def routes() -> list[Route]:
     j = "/{jurisdiction}"
     return [
         page("/", home, PUBLIC, name="home"),
+        page("/forms.css", form_css, PUBLIC, name="form_css"),
         page(j + "/", jurisdiction, PUBLIC, name="jurisdiction"),
         page(j + "/items/{item}", item_guide, PUBLIC, name="item_guide"),
         page(j + "/commitments", commitments, PUBLIC, name="commitments"),

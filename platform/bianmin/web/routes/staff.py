@@ -20,13 +20,12 @@ from ...store.models import Document, Event, Record
 from ...packs.registry import UnknownPack
 from ...timelimits import SEVERITY
 from ...workflow import TransitionError, available, clock_states
-from .. import authz, formview
-from ..auth import audit
+from .. import authz, formview, trail
 from ..authz import STAFF, roles
 from ..rendering import error_page, render
 from ..routing import page, web_of
 from ..serialize import CONFIDENTIAL
-from ..services import case_view, issue_receipt, receipt_of, renderer
+from ..services import case_view, clerk_renderer, issue_receipt, receipt_of
 
 QUEUE_LIMIT = 200
 LEVEL_ORDER = {"overdue": 9, **{lv: i for i, lv in enumerate(SEVERITY)}}
@@ -113,6 +112,10 @@ async def new_case(request: Request) -> Response:
         return render(request, "staff/new_case.html", pack=pack, item=item, fv=formview.view(pack, form, item))
     posted = await request.form()
     data = formview.from_html(form, posted, item)
+    rows = formview.rows_to_add(form, posted)
+    if rows is not None:  # "添加一行": the same answers with one more row, nothing stored
+        return render(request, "staff/new_case.html", pack=pack, item=item,
+                      fv=formview.view(pack, form, item, data, rows=rows))
     cleaned, errors = formview.check(pack, form, data, item)
     if errors:
         return render(request, "staff/new_case.html", status=422, pack=pack, item=item,
@@ -122,12 +125,12 @@ async def new_case(request: Request) -> Response:
     base = _base_url(request)
     try:
         result = await intake(pack.id, item.id, cleaned, actor, cleaned, _now(),
-                              registry=web_of(request).registry, renderer=renderer(base, actor))
-        await issue_receipt(result, actor, base)
+                              registry=web_of(request).registry, renderer=await clerk_renderer(request))
+        await issue_receipt(result, actor, base, phone=principal.phone)
     except (TransitionError, StoreError) as exc:
         return render(request, "staff/new_case.html", status=422, pack=pack, item=item,
                       fv=formview.view(pack, form, item, data), message=getattr(exc, "message", str(exc)))
-    audit("case_create", request, jurisdiction=pack.id, number=result.record.number)
+    await trail.record("case_create", request, number=result.record.number, item=item.id)
     return RedirectResponse(f"/staff/{pack.id}/records/{result.record.number}/receipt", status_code=303)
 
 
@@ -182,20 +185,27 @@ async def take_transition(request: Request) -> Response:
                       fv=formview.view(view.pack, form, item) if form else None)
     posted = await request.form()
     data = formview.from_html(form, posted, item) if form else {}
+    rows = formview.rows_to_add(form, posted) if form else None
+    if rows is not None:  # "添加一行": the same answers with one more row, nothing stored
+        return render(request, "staff/transition.html", pack=pack, case=view, t=t,
+                      fv=formview.view(view.pack, form, item, data, rows=rows))
     version = str(posted.get("version") or "")
     actor = request.state.principal.actor(pack.id)
     try:
         await transition(pack.id, view.record.number, name, actor, data, _now(),
                          int(version) if version.isdigit() else None, registry=web_of(request).registry,
-                         renderer=renderer(_base_url(request), actor, view.instance))
+                         renderer=await clerk_renderer(request, view.instance))
     except TransitionError as exc:
+        if exc.code == "forbidden":
+            await trail.record("denied", request, number=view.record.number, transition=name)
         return render(request, "staff/transition.html", status=422 if exc.code != "forbidden" else 403, pack=pack,
                       case=view, t=t, message=exc.message,
                       fv=formview.view(view.pack, form, item, data, exc.field_errors) if form else None)
     except ConflictError as exc:
         return render(request, "staff/transition.html", status=409, pack=pack, case=view, t=t, message=str(exc),
                       fv=formview.view(view.pack, form, item, data) if form else None)
-    audit("transition", request, jurisdiction=pack.id, number=view.record.number, transition=name)
+    await trail.record("transition", request, number=view.record.number, transition=name,
+                       kind=view.record.kind)
     return RedirectResponse(f"/staff/{pack.id}/records/{view.record.number}", status_code=303)
 
 
