@@ -53,3 +53,26 @@ def test_bad_bytes_are_a_clean_error(tmp_path):
     with pytest.raises(LoadError) as raised:
         load_file(path)
     assert raised.value.rule in ("file-encoding", "yaml-syntax")
+
+
+def test_long_unquoted_numbers_are_refused_and_quoted_ones_kept():
+    assert load_text("id: 110105194912310021\n", "t.yaml") == {"id": 110105194912310021}  # 18 digits
+    with pytest.raises(LoadError) as raised:
+        load_text("code: 3202810000000000000001\n", "t.yaml")
+    assert raised.value.rule == "yaml-long-number" and str(raised.value.mark) == "t.yaml:1:7"
+    assert load_text("code: '3202810000000000000001'\n", "t.yaml") == {"code": "3202810000000000000001"}
+    with pytest.raises(LoadError):  # beyond Python's own digit limit: a clean error, not ValueError
+        load_text("n: " + "9" * 5000 + "\n", "t.yaml")
+
+
+@pytest.mark.parametrize("text", ["a: " + "[" * 70 + "]" * 70 + "\n",  # past our limit
+                                  "a: " + "[" * 2000 + "]" * 2000 + "\n",  # past PyYAML's recursion
+                                  "a: " + "{b: " * 600 + "1" + "}" * 600 + "\n"])
+def test_deep_nesting_is_a_clean_error(text):
+    with pytest.raises(LoadError) as raised:
+        load_text(text, "t.yaml")
+    assert raised.value.rule == "yaml-too-deep"
+
+
+def test_ordinary_nesting_loads():
+    assert load_text("a: " + "[" * 30 + "1" + "]" * 30 + "\n", "t.yaml")["a"]

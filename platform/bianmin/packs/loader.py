@@ -98,6 +98,10 @@ class LoadError(Exception):
 
 _INT = re.compile(r"[-+]?(0|[1-9][0-9]*)\Z")
 _OCTAL_LIKE = re.compile(r"[-+]?0[0-9]+\Z")
+# Far beyond any real pack (about 10 levels) and any real number, but well inside what Python
+# can build: deeper nesting would exhaust the recursion limit, longer integers its digit limit.
+MAX_DEPTH = 64
+MAX_DIGITS = 18
 _FLOAT = re.compile(r"[-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\Z")
 _NULL = frozenset({"", "~", "null", "Null", "NULL"})
 _TRUE = frozenset({"true", "True", "TRUE"})
@@ -114,6 +118,7 @@ _IMPLICIT_TAGS = frozenset(
 class _Builder:
     def __init__(self, file: str) -> None:
         self.file = file
+        self.depth = 0
 
     def mark(self, node: yaml.Node) -> Mark:
         m = node.start_mark
@@ -127,13 +132,20 @@ class _Builder:
             )
         if isinstance(node, yaml.ScalarNode):
             return self.scalar(node)
-        if isinstance(node, yaml.SequenceNode):
-            seq = Seq(self.mark(node))
-            for child in node.value:
-                seq.append(self.build(child))
-                seq.item_marks.append(self.mark(child))
-            return seq
-        return self.mapping(node)
+        if self.depth >= MAX_DEPTH:
+            raise LoadError(self.mark(node), "yaml-too-deep",
+                            f"lists and mappings are nested more than {MAX_DEPTH} levels deep here")
+        self.depth += 1
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                seq = Seq(self.mark(node))
+                for child in node.value:
+                    seq.append(self.build(child))
+                    seq.item_marks.append(self.mark(child))
+                return seq
+            return self.mapping(node)
+        finally:
+            self.depth -= 1
 
     def mapping(self, node: yaml.MappingNode) -> Map:
         result = Map(self.mark(node))
@@ -175,6 +187,11 @@ class _Builder:
                 f"write true/false, or quote it ('{text}') if you mean the word",
             )
         if _INT.match(text):
+            if len(text.lstrip("+-")) > MAX_DIGITS:
+                raise LoadError(
+                    self.mark(node), "yaml-long-number",
+                    f"a number of {len(text.lstrip('+-'))} digits; a code or an ID number is text: quote it",
+                )
             return int(text)
         if _OCTAL_LIKE.match(text):
             raise LoadError(
@@ -198,6 +215,9 @@ def load_text(text: str, file: str) -> Any:
         raise LoadError(Mark(file, line, column), "yaml-syntax", problem) from None
     except yaml.YAMLError as exc:  # reader errors (bad bytes) carry no problem_mark
         raise LoadError(Mark(file, 1, 1), "yaml-syntax", str(exc)) from None
+    except RecursionError:  # PyYAML's composer recurses once per level of nesting
+        raise LoadError(Mark(file, 1, 1), "yaml-too-deep",
+                        f"lists and mappings are nested more than {MAX_DEPTH} levels deep") from None
     if node is None:
         return None
     return _Builder(file).build(node)
