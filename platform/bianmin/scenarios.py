@@ -206,7 +206,8 @@ def _states(pack: Pack, item: Item | None, clocks: list[Clock], spec: Map, where
     except ClockError as exc:
         raise ScenarioError(f"{_mark(spec, 'now', where)}: {exc}") from None
     events = with_extension_targets(events, extension_targets(pack, item.workflow) if item else ())
-    allowed = pack.calendar.provisional_allowed or spec.get("provisional") is True
+    # A scenario may set `provisional: true|false` to replay under either setting of the pack.
+    allowed = spec["provisional"] if isinstance(spec.get("provisional"), bool) else pack.calendar.provisional_allowed
     calendar = Calendar.build(dataclasses.replace(pack.calendar, provisional_allowed=allowed))
     data = spec.get("data") or {}
     return {c.id: compute(c, events, calendar, pack=pack, item=item, data=data, category=spec.get("category"),
