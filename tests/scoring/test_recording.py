@@ -30,6 +30,30 @@ async def deductions_of(number: str) -> list[Record]:
     return await Record.filter(parent_id=parent.id, kind="deduction").order_by("id")
 
 
+def test_only_the_person_charged_states_their_case_or_appeals(backend, registry):
+    """xupu 八(八) gives the right to be heard to the person charged: another clerk, though their
+    role may take 陈述申辩, is refused by the workflow itself (the API and the generic page too)."""
+
+    async def body():
+        who = await people(registry, "xupu", ROSTER, MARCH)
+        await case(registry, "xupu", who["c1"], MARCH, PROMISED_LATE)
+        ded = (await recording.propose("xupu", PROMISED_LATE + dt.timedelta(hours=1), registry=registry))[0]
+        refused = []
+        for transition, data in (("state_case", {"statement": "不是我"}), ("appeal", {"kind": "deduction", "grounds": "x"})):
+            try:
+                await service.transition("xupu", ded, transition, who["c2"], data,
+                                         PROMISED_LATE + dt.timedelta(hours=2), registry=registry)
+            except TransitionError as exc:
+                refused.append((transition, exc.code))
+        await recording.hear("xupu", ded, actor=who["c1"], now=PROMISED_LATE + dt.timedelta(hours=3),
+                             statement="情况属实", registry=registry)
+        return refused, (await Record.get(number=ded)).state
+
+    refused, state = backend.run(body)
+    assert refused == [("state_case", "guard_failed"), ("appeal", "wrong_state")]
+    assert state == "heard"
+
+
 def test_xupu_8_8_the_hearing_blocks_a_final_deduction(backend, registry):
     """xupu 八(八): 作出处理前应当听取责任人的意见, 保障其陈述和申辩的权利; 可以申诉."""
 
