@@ -3,7 +3,6 @@ scoring tests' helpers (``tests/scoring/scoring_helpers.py``), reused."""
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -11,20 +10,9 @@ TESTS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS / "scoring"))  # for `from scoring_helpers import ...`
 sys.path.insert(0, str(TESTS / "reports"))  # for `from report_helpers import ...`
 
+from scoring_helpers import store_fixtures  # noqa: E402
 
-def _store_conftest():
-    # conftest modules are not importable under --import-mode=importlib: load it by path.
-    name = "_bianmin_store_fixtures"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, TESTS / "store" / "conftest.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-_store = _store_conftest()
+_store = store_fixtures()
 backend = _store.backend
 postgres_databases = _store.postgres_databases
 postgres_url = _store.postgres_url

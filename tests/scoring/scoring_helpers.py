@@ -4,6 +4,10 @@ deductions heard and decided."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from bianmin.packs import Registry
@@ -14,6 +18,20 @@ from bianmin.workflow import Actor
 
 ITEM = "food_business_licence"  # xupu: promised 5, statutory 10 working days, market_window
 SUPERVISOR_ROLES = frozenset({"supervisor", "clerk", "window_head", "complaint_officer", "leader", "unit_head"})
+
+
+def store_fixtures() -> ModuleType:
+    """tests/store/conftest.py, loaded once by path (conftest modules are not importable under
+    --import-mode=importlib), for the scoring and report conftests to re-export its fixtures."""
+    name = "_bianmin_store_fixtures"
+    if name not in sys.modules:
+        path = Path(__file__).resolve().parents[1] / "store" / "conftest.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
 
 async def people(registry: Registry, jurisdiction: str, rows: list[tuple[str, str, str, str]],
